@@ -1,0 +1,14 @@
+/** What every dialect, and every instance that replays a stream, knows about a stream besides its parts. */
+export interface StreamMeta {
+  /** Unique per stream; the prefix of every event id. */
+  streamId: string;
+  /** The request id (`X-Request-Id`), also the trace id. */
+  requestId: string;
+  /** The model name as the client asked for it. */
+  model: string;
+  /** Unix seconds. */
+  created: number;
+  demo: boolean;
+  /** Set when the answer is grounded in a collection, once retrieval is done (before the stream starts). */
+  retrieval?: { collection: string; sourceCount: number; durationMs: number };
+}
