@@ -1,0 +1,53 @@
+import type { EventSourceMessage } from 'eventsource-parser';
+import type { Readable } from 'node:stream';
+import type { StreamPart } from '../protocol/stream-part.ts';
+import { readSseEvents } from './read-sse-events.ts';
+
+/** How one vendor's event stream becomes parts: the pure per-event mapping and what an early end means. */
+export interface SseStreamMapping {
+  /** True for the event after which the upstream sends nothing more (its body is then drained for reuse). */
+  isFinal(message: EventSourceMessage): boolean;
+  /** Appends the parts of one event; throws a SluiceError on an event that cannot be read. */
+  mapEvent(message: EventSourceMessage, parts: StreamPart[]): void;
+  /** Called when the body ended before a terminal part: appends what is left, or throws when the stream was cut. */
+  mapEnd(parts: StreamPart[]): void;
+}
+
+/**
+ * Reads an upstream event stream through a mapping, yielding parts until the first terminal one
+ * (`finish` or `error`). Parts mapped before an unreadable event are still delivered, then the failure
+ * ends the stream.
+ */
+export async function* mapSseStream(body: Readable, mapping: SseStreamMapping): AsyncGenerator<StreamPart> {
+  const parts: StreamPart[] = [];
+  const reader = readSseEvents(body, mapping.isFinal);
+  try {
+    while (true) {
+      let messages = reader.read();
+      if (messages instanceof Promise) messages = await messages;
+      if (messages === undefined) break;
+      let failure: unknown;
+      for (const message of messages) {
+        try {
+          mapping.mapEvent(message, parts);
+        } catch (error) {
+          failure = error;
+          break;
+        }
+      }
+      for (const part of parts) {
+        yield part;
+        if (part.type === 'finish' || part.type === 'error') return;
+      }
+      parts.length = 0;
+      if (failure) throw failure;
+    }
+  } finally {
+    reader.close();
+  }
+  mapping.mapEnd(parts);
+  for (const part of parts) {
+    yield part;
+    if (part.type === 'finish' || part.type === 'error') return;
+  }
+}

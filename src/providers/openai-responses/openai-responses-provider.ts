@@ -1,0 +1,58 @@
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { SluiceError } from '../../protocol/errors.ts';
+import type { StreamPart } from '../../protocol/stream-part.ts';
+import { mapSseStream } from '../map-sse-stream.ts';
+import type { Provider, ProviderStreamOptions } from '../provider.ts';
+import { parseJsonData } from '../read-sse-events.ts';
+import { openUpstreamEventStream } from '../upstream-http.ts';
+import { toResponsesBody } from './convert-request.ts';
+import { createResponsesMappingState, mapResponsesEvent } from './map-event.ts';
+import type { ResponseStreamEvent } from './wire-schema.ts';
+
+export interface OpenAIResponsesProviderOptions {
+  /** Base URL including the version path, e.g. https://api.openai.com/v1. */
+  baseUrl: string;
+  apiKey: string | undefined;
+  pool: Dispatcher;
+}
+
+const terminalEvents = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
+
+/** The OpenAI Responses API (`POST /v1/responses`, streaming). */
+export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOptions): Provider {
+  const url = `${options.baseUrl}/responses`;
+  const secrets = options.apiKey ? [options.apiKey] : [];
+  return {
+    name: 'openai-responses',
+    demo: false,
+    async stream(request, streamOptions: ProviderStreamOptions) {
+      const headers: Record<string, string> = { 'x-request-id': streamOptions.requestId };
+      if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+      const body = await openUpstreamEventStream(options.pool, {
+        url,
+        headers,
+        body: toResponsesBody(request, streamOptions.upstreamModel),
+        signal: streamOptions.signal,
+        secrets,
+      });
+      return readResponsesStream(body);
+    },
+  };
+}
+
+/** Translates a Responses event stream body into parts; ends after the response's terminal event or `error`. */
+export function readResponsesStream(body: Readable): AsyncGenerator<StreamPart> {
+  const state = createResponsesMappingState();
+  return mapSseStream(body, {
+    isFinal: (message) => terminalEvents.has(message.event ?? ''),
+    mapEvent(message, parts) {
+      const event = parseJsonData(message.data) as ResponseStreamEvent;
+      if (typeof event.type !== 'string') throw new SluiceError('upstream_error', 'The upstream sent an event without a type');
+      mapResponsesEvent(state, event, parts);
+    },
+    mapEnd() {
+      if (!state.finished) throw new SluiceError('upstream_error', 'The upstream closed the stream before it finished');
+    },
+  });
+}
