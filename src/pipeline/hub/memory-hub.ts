@@ -1,0 +1,27 @@
+import { unknownStream } from './hub-errors.ts';
+import { LocalStreams } from './local-streams.ts';
+import type { HubReader, HubStreamOptions, StreamHub } from './stream-hub.ts';
+
+/** The default hub: resumable within this instance, for `retentionMs` after a stream's end. */
+export function createMemoryHub(options: HubStreamOptions): StreamHub {
+  const streams = new LocalStreams(options);
+  return {
+    shared: false,
+    async create(meta, handlers) {
+      return streams.create(meta, handlers);
+    },
+    async open(streamId, afterSequence): Promise<HubReader> {
+      const stream = streams.get(streamId);
+      if (!stream) throw unknownStream(streamId);
+      return stream.openReader(afterSequence);
+    },
+    async cancel(streamId) {
+      const stream = streams.get(streamId);
+      if (!stream) return 'not_found';
+      return stream.cancel() ? 'cancelled' : 'finished';
+    },
+    async close() {
+      streams.clear();
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { Provider } from '../providers/provider.ts';
+
+/** One upstream a request may be sent to: which provider, under which model name. */
+export interface RouteTarget {
+  /** The provider's configured name (`openai`, `anthropic`, a name from SLUICE_PROVIDERS, `demo`), for logs. */
+  providerName: string;
+  provider: Provider;
+  /** The model name sent upstream. */
+  upstreamModel: string;
+}
+
+export interface ModelRoute {
+  /** The model name clients see in responses: always the one they asked for. */
+  displayModel: string;
+  /** Tried in order, each only while nothing has reached the client: the route's target, then its fallbacks. */
+  targets: RouteTarget[];
+}
+
+/** A route as configured (SLUICE_ROUTES): a provider and model, and the fallbacks to try when it fails. */
+export interface RouteConfig {
+  provider: string;
+  /** The upstream model name; the requested name when absent. */
+  model?: string;
+  fallbacks?: { provider: string; model?: string }[];
+}
+
+export interface ModelRouterOptions {
+  /** The configured upstreams by name. */
+  providers: ReadonlyMap<string, Provider>;
+  /** Where a name no route matches goes; undefined in demo mode, when no upstream is configured. */
+  defaultProvider: string | undefined;
+  demo: Provider;
+  demoModel: string;
+  /** Aliases (SLUICE_MODELS): a client's model name → the name routed and sent upstream. */
+  models: Record<string, string>;
+  /** Model names and `*` patterns → routes. Exact names win; patterns are tried in the order given. */
+  routes: Record<string, RouteConfig>;
+}
+
+/**
+ * Picks the upstreams for a client's model name. An alias is resolved first; then a route whose key is
+ * the name, then the first route whose pattern matches it; then `claude-*` goes to the `anthropic`
+ * provider when one is configured; anything else to the default provider.
+ *
+ * The demo model answers to its own name always, and to every name when no upstream is configured (then
+ * it is named as itself in every response, so nobody mistakes it for the model they asked for).
+ */
+export function createModelRouter(options: ModelRouterOptions): (model: string) => ModelRoute {
+  const providerNamed = (name: string): Provider => {
+    const provider = name === 'demo' ? options.demo : options.providers.get(name);
+    if (!provider) throw new Error(`No provider named ${JSON.stringify(name)} is configured`);
+    return provider;
+  };
+  const demoRoute: ModelRoute = {
+    displayModel: options.demoModel,
+    targets: [{ providerName: 'demo', provider: options.demo, upstreamModel: options.demoModel }],
+  };
+  const patterns = Object.entries(options.routes)
+    .filter(([key]) => key.includes('*'))
+    .map(([key, route]) => ({ pattern: globPattern(key), route }));
+  const findRoute = (name: string): RouteConfig | undefined => {
+    const exact = Object.hasOwn(options.routes, name) ? options.routes[name] : undefined;
+    return exact ?? patterns.find(({ pattern }) => pattern.test(name))?.route;
+  };
+  const defaultProvider = options.defaultProvider;
+  const anthropic = options.providers.has('anthropic') ? 'anthropic' : undefined;
+
+  return (model) => {
+    if (model === options.demoModel || defaultProvider === undefined) return demoRoute;
+    const name = Object.hasOwn(options.models, model) ? (options.models[model] as string) : model;
+    const route = findRoute(name) ?? { provider: anthropic !== undefined && name.startsWith('claude-') ? anthropic : defaultProvider };
+    const targets = [route, ...(route.fallbacks ?? [])].map((target) => ({
+      providerName: target.provider,
+      provider: providerNamed(target.provider),
+      upstreamModel: target.model ?? name,
+    }));
+    return { displayModel: model, targets };
+  };
+}
+
+/** `claude-*` → /^claude-.*$/: `*` stands for any run of characters, everything else for itself. */
+function globPattern(glob: string): RegExp {
+  const source = glob
+    .split('*')
+    .map((piece) => piece.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`);
+}
