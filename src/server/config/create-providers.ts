@@ -1,0 +1,52 @@
+import type { Dispatcher } from 'undici';
+import { createAnthropicMessagesProvider } from '../../providers/anthropic-messages/anthropic-messages-provider.ts';
+import { createOpenAIChatProvider } from '../../providers/openai-chat/openai-chat-provider.ts';
+import { createOpenAIResponsesProvider } from '../../providers/openai-responses/openai-responses-provider.ts';
+import type { Provider } from '../../providers/provider.ts';
+import type { ProviderConfig } from './provider-settings.ts';
+import type { Settings } from './settings.ts';
+
+export interface ConfiguredProviders {
+  /** Every configured upstream by the name routes use. */
+  providers: Map<string, Provider>;
+  /** Where unrouted models go: `openai`, else `anthropic`, else the first of SLUICE_PROVIDERS; undefined in demo mode. */
+  defaultProvider: string | undefined;
+  /** The model a request that names none gets, for the default provider. */
+  defaultModel: string | undefined;
+}
+
+/** Builds the providers the settings configure, all sharing one keep-alive pool. */
+export function createProviders(settings: Settings, pool: Dispatcher): ConfiguredProviders {
+  const providers = new Map<string, Provider>();
+  if (settings.openaiApiKey !== undefined || settings.openaiBaseUrl !== undefined) {
+    const openai = { baseUrl: settings.openaiBaseUrl ?? 'https://api.openai.com/v1', apiKey: settings.openaiApiKey, pool };
+    providers.set('openai', createOpenAIChatProvider(openai));
+    providers.set('openai-responses', createOpenAIResponsesProvider(openai));
+  }
+  if (settings.anthropicApiKey !== undefined || settings.anthropicBaseUrl !== undefined) {
+    providers.set('anthropic', createProvider({ type: 'anthropic-messages', baseUrl: settings.anthropicBaseUrl ?? 'https://api.anthropic.com', apiKey: settings.anthropicApiKey }, settings, pool));
+  }
+  for (const [name, config] of Object.entries(settings.providers)) providers.set(name, createProvider(config, settings, pool));
+  const defaultProvider = providers.has('openai') ? 'openai' : providers.has('anthropic') ? 'anthropic' : providers.keys().next().value;
+  const defaultModel = defaultProvider === undefined ? undefined : defaultProvider === 'anthropic' ? 'claude-haiku-4-5' : 'gpt-4o-mini';
+  return { providers, defaultProvider, defaultModel };
+}
+
+function createProvider(config: ProviderConfig, settings: Settings, pool: Dispatcher): Provider {
+  switch (config.type) {
+    case 'openai-chat':
+      return createOpenAIChatProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, pool });
+    case 'openai-responses':
+      return createOpenAIResponsesProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, pool });
+    case 'anthropic-messages':
+      // Anthropic's SDKs take the API root; a base URL that ends in /v1, as OpenAI's do, is accepted too.
+      return createAnthropicMessagesProvider({
+        baseUrl: config.baseUrl.replace(/\/v1\/?$/, ''),
+        apiKey: config.apiKey,
+        pool,
+        defaultMaxTokens: settings.anthropicMaxTokens,
+      });
+    default:
+      throw new Error(`Unknown provider type ${JSON.stringify(config.type satisfies never)}`);
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * Every setting Sluice has, in one table: its environment variable, default, and check. Values come from
+ * the environment first, then the JSON config file named by `SLUICE_CONFIG`, then the default. A bad
+ * value stops startup with a message naming the key and what is wrong.
+ */
+
+import { readFileSync } from 'node:fs';
+import { checkProviders, checkRoutes, configuredProviderNames, unconfiguredRouteProvider } from './provider-settings.ts';
+
+type Parse<T> = (text: string) => T;
+
+interface SettingDefinition<T> {
+  env: string;
+  default: T;
+  description: string;
+  /** Turns a string from the environment into a value, or throws a message saying what is wrong. */
+  parse: Parse<T>;
+  /** Checks a value from the config file (JSON types), or throws a message saying what is wrong. */
+  check: (value: unknown) => T;
+  /** Never printed (API keys). */
+  secret?: boolean;
+}
+
+function milliseconds(env: string, defaultValue: number, description: string, minimum = 1): SettingDefinition<number> {
+  return integer(env, defaultValue, description, minimum, 24 * 60 * 60 * 1000);
+}
+
+function integer(env: string, defaultValue: number, description: string, minimum: number, maximum: number): SettingDefinition<number> {
+  const check = (value: unknown): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw new Error(`expected a whole number, got ${JSON.stringify(value)}`);
+    if (value < minimum || value > maximum) throw new Error(`expected a number from ${minimum} to ${maximum}, got ${value}`);
+    return value;
+  };
+  return {
+    env,
+    default: defaultValue,
+    description,
+    check,
+    parse: (text) => {
+      if (!/^\s*-?\d+\s*$/.test(text)) throw new Error(`expected a whole number, got ${JSON.stringify(text)}`);
+      return check(Number(text));
+    },
+  };
+}
+
+function string(env: string, defaultValue: string, description: string, pattern?: { test: RegExp; expected: string }): SettingDefinition<string> {
+  const check = (value: unknown): string => {
+    if (typeof value !== 'string') throw new Error(`expected a string, got ${JSON.stringify(value)}`);
+    if (pattern && !pattern.test.test(value)) throw new Error(`expected ${pattern.expected}, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  return { env, default: defaultValue, description, check, parse: check };
+}
+
+function optionalString(env: string, description: string, secret = false): SettingDefinition<string | undefined> {
+  const check = (value: unknown): string | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw new Error('expected a string');
+    return value === '' ? undefined : value;
+  };
+  return { env, default: undefined, description, check, parse: check, secret };
+}
+
+function url(env: string, defaultValue: string | undefined, description: string): SettingDefinition<string | undefined> {
+  const check = (value: unknown): string | undefined => {
+    if (value === undefined || value === '') return defaultValue;
+    if (typeof value !== 'string') throw new Error(`expected a URL string, got ${JSON.stringify(value)}`);
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new Error(`expected an http(s) URL, got ${JSON.stringify(value)}`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`expected an http(s) URL, got ${JSON.stringify(value)}`);
+    return value.replace(/\/+$/, '');
+  };
+  return { env, default: defaultValue, description, check, parse: check };
+}
+
+function modelMap(env: string, description: string): SettingDefinition<Record<string, string>> {
+  const check = (value: unknown): Record<string, string> => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected an object mapping model names to upstream model names');
+    for (const [name, target] of Object.entries(value)) {
+      if (typeof target !== 'string' || target === '') throw new Error(`model ${JSON.stringify(name)} must map to a non-empty string`);
+    }
+    return value as Record<string, string>;
+  };
+  return {
+    env,
+    default: {},
+    description,
+    check,
+    parse: (text) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new Error('expected a JSON object such as {"fast":"gpt-4o-mini"}');
+      }
+      return check(value);
+    },
+  };
+}
+
+/** A JSON value (an object, in practice) from the environment or the config file, checked by `check`. */
+function json<T>(env: string, defaultValue: T, description: string, example: string, check: (value: unknown) => T, secret = false): SettingDefinition<T> {
+  return {
+    env,
+    default: defaultValue,
+    description,
+    check,
+    secret,
+    parse: (text) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new Error(`expected JSON such as ${example}`);
+      }
+      return check(value);
+    },
+  };
+}
+
+function redisUrl(env: string, description: string): SettingDefinition<string | undefined> {
+  const check = (value: unknown): string | undefined => {
+    if (value === undefined || value === '') return undefined;
+    if (typeof value !== 'string' || !/^rediss?:\/\/[^/]/.test(value)) throw new Error(`expected a redis:// or rediss:// URL, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  return { env, default: undefined, description, check, parse: check, secret: true };
+}
+
+function postgresUrl(env: string, description: string): SettingDefinition<string | undefined> {
+  const check = (value: unknown): string | undefined => {
+    if (value === undefined || value === '') return undefined;
+    if (typeof value !== 'string' || !/^postgres(ql)?:\/\/./.test(value)) throw new Error('expected a postgres:// or postgresql:// URL');
+    return value;
+  };
+  return { env, default: undefined, description, check, parse: check, secret: true };
+}
+
+export const settingDefinitions = {
+  port: integer('PORT', 8787, 'TCP port to listen on (0 picks a free one).', 0, 65535),
+  host: string('HOST', '127.0.0.1', 'Address to listen on; 0.0.0.0 for all interfaces.'),
+  openaiApiKey: optionalString('OPENAI_API_KEY', 'Key for the OpenAI-compatible upstream. Without it and without OPENAI_BASE_URL, Sluice serves only the built-in demo model.', true),
+  openaiBaseUrl: url('OPENAI_BASE_URL', undefined, 'Base URL of the OpenAI-compatible upstream (OpenAI, vLLM, Ollama, llama.cpp server). Default https://api.openai.com/v1 when a key is set.'),
+  defaultModel: string('SLUICE_DEFAULT_MODEL', '', 'Model used when a request names none. Default: sluice-demo in demo mode, gpt-4o-mini otherwise.'),
+  models: modelMap('SLUICE_MODELS', 'Model name map, JSON: {"alias":"upstream-model"}. Unmapped names pass through unchanged; routes see the mapped name.'),
+  anthropicApiKey: optionalString('ANTHROPIC_API_KEY', 'Key for Anthropic. With it (or ANTHROPIC_BASE_URL) the "anthropic" provider exists, and claude-* models go to it.', true),
+  anthropicBaseUrl: url('ANTHROPIC_BASE_URL', undefined, 'API root of the Anthropic upstream, as the Anthropic SDKs take it. Default https://api.anthropic.com when a key is set.'),
+  anthropicMaxTokens: integer('SLUICE_ANTHROPIC_MAX_TOKENS', 4096, 'max_tokens sent to Anthropic when a request sets no limit (Anthropic requires one).', 1, 1_000_000),
+  providers: json(
+    'SLUICE_PROVIDERS',
+    {},
+    'More upstreams, JSON: {"<name>":{"type":"openai-chat|openai-responses|anthropic-messages","baseUrl":"...","apiKey":"..."}}.',
+    '{"local":{"type":"openai-chat","baseUrl":"http://localhost:8000/v1"}}',
+    checkProviders,
+    true,
+  ),
+  routes: json(
+    'SLUICE_ROUTES',
+    {},
+    'Routes, JSON: {"<model or pattern with *>":{"provider":"<name>","model":"<upstream model>","fallbacks":[{"provider":"<name>","model":"..."}]}}. Exact names win over patterns; patterns are tried in order. Unrouted claude-* go to "anthropic" when configured, the rest to "openai" (else "anthropic").',
+    '{"claude-*":{"provider":"anthropic"}}',
+    checkRoutes,
+  ),
+  fallbackBackoffMs: milliseconds('SLUICE_FALLBACK_BACKOFF_MS', 200, 'Wait before a route\'s first fallback, doubling for each one after; a longer upstream retry-after wins.', 0),
+  maxRetryAfterMs: milliseconds('SLUICE_MAX_RETRY_AFTER_MS', 10_000, 'Longest upstream retry-after honoured before trying that provider again; a target that must wait longer is skipped.', 0),
+  fallbackAfterMs: milliseconds('SLUICE_FALLBACK_AFTER_MS', 15_000, 'While a route has a fallback left, how long an upstream may take to answer before the fallback is tried.'),
+  heartbeatMs: milliseconds('SLUICE_HEARTBEAT_MS', 15_000, 'Write a `: ping` comment after this long without a write, before the first token too.'),
+  firstTokenTimeoutMs: milliseconds('SLUICE_FIRST_TOKEN_TIMEOUT_MS', 60_000, 'Longest wait from the request to the first token (upstream headers included).'),
+  idleTimeoutMs: milliseconds('SLUICE_IDLE_TIMEOUT_MS', 30_000, 'Longest gap between two tokens. Heartbeats do not reset it.'),
+  totalTimeoutMs: milliseconds('SLUICE_TOTAL_TIMEOUT_MS', 600_000, 'Longest total duration of one stream.'),
+  sendTimeoutMs: milliseconds('SLUICE_SEND_TIMEOUT_MS', 30_000, 'A client whose socket takes nothing for this long is cut off and the upstream aborted.'),
+  drainMs: milliseconds('SLUICE_DRAIN_MS', 10_000, 'On SIGTERM, how long streams in flight may run before they end with `shutting_down`.', 0),
+  maxBodyBytes: integer('SLUICE_MAX_BODY_BYTES', 1_048_576, 'Largest request body accepted (413 above).', 1, 64 * 1_048_576),
+  maxPendingBytes: integer('SLUICE_MAX_PENDING_BYTES', 65_536, 'Per stream: most text held while the client socket is busy (coalesced into one event); past it the upstream is no longer read.', 1024, 16 * 1_048_576),
+  redisUrl: redisUrl('REDIS_URL', 'Redis for resumable streams shared by every instance (Redis Streams log, pub/sub cancel). Without it a stream resumes only on the instance that runs it. If Redis is unreachable, streams stay on their instance until it is back.'),
+  resumeGraceMs: milliseconds('SLUICE_RESUME_GRACE_MS', 10_000, 'A resumable stream whose last reader left keeps generating this long for a reconnect, then is aborted. Longer than SLUICE_SSE_RETRY_MS.'),
+  sseRetryMs: milliseconds('SLUICE_SSE_RETRY_MS', 1_000, 'The `retry:` sent on resumable streams: how long an EventSource waits before it reconnects.'),
+  resumeLogEntries: integer('SLUICE_RESUME_LOG_ENTRIES', 10_000, 'Per resumable stream: parts kept for replay (at least this many); a reader further behind gets a `gone` error.', 16, 1_000_000),
+  resumeRetentionMs: milliseconds('SLUICE_RESUME_RETENTION_MS', 600_000, 'How long a resumable stream can still be replayed after its last part.'),
+  redisOwnerTtlMs: milliseconds('SLUICE_REDIS_OWNER_TTL_MS', 3_000, 'With Redis: an instance that stops renewing its liveness key for this long is taken for dead, and readers of its streams get an `error`.', 100),
+  databaseUrl: postgresUrl('DATABASE_URL', 'PostgreSQL for document collections, shared by every instance using it. Without it collections live in the SQLite file SLUICE_RETRIEVAL_SQLITE_PATH.'),
+  retrievalSqlitePath: string('SLUICE_RETRIEVAL_SQLITE_PATH', '.data/retrieval.db', 'The SQLite file of document collections when DATABASE_URL is not set (created on first use, with its folder). One Sluice process per file.'),
+  embeddingsBaseUrl: url('SLUICE_EMBEDDINGS_BASE_URL', undefined, 'An OpenAI-compatible embeddings API root (https://api.openai.com/v1, http://localhost:11434/v1). With it, retrieval is hybrid: lexical and vector rankings fused.'),
+  embeddingsApiKey: optionalString('SLUICE_EMBEDDINGS_API_KEY', 'Key for the embeddings endpoint.', true),
+  embeddingsModel: string('SLUICE_EMBEDDINGS_MODEL', 'text-embedding-3-small', 'The embeddings model. Documents uploaded before it was set, or under another model, need uploading again to take part in vector ranking.'),
+  retrievalTopK: integer('SLUICE_RETRIEVAL_TOP_K', 5, 'Sources retrieved for a request whose retrieval names no top_k.', 1, 50),
+  maxUploadBytes: integer('SLUICE_MAX_UPLOAD_BYTES', 16 * 1_048_576, 'Largest document upload body (413 above); each document is also limited to 1 MiB of text, 100 per batch.', 1, 1024 * 1_048_576),
+  demoTokensPerSecond: integer('SLUICE_DEMO_TOKENS_PER_SECOND', 40, 'Pace of the built-in demo model.', 1, 100_000),
+  demoFirstTokenDelayMs: milliseconds('SLUICE_DEMO_FIRST_TOKEN_DELAY_MS', 350, 'The demo model\'s "thinking" time before its first token.', 0),
+  logLevel: string('SLUICE_LOG_LEVEL', 'info', 'Log level: fatal, error, warn, info, debug, trace or silent.', {
+    test: /^(fatal|error|warn|info|debug|trace|silent)$/,
+    expected: 'one of fatal, error, warn, info, debug, trace, silent',
+  }),
+} as const;
+
+type Definitions = typeof settingDefinitions;
+export type SettingKey = keyof Definitions;
+export type Settings = { [K in SettingKey]: Definitions[K] extends SettingDefinition<infer T> ? T : never };
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+/**
+ * Resolves every setting. `overrides` (used by `startSluice` in tests and embedding code) win over the
+ * environment, which wins over the config file.
+ */
+export function loadSettings(environment: NodeJS.ProcessEnv = process.env, overrides: Partial<Settings> = {}): Settings {
+  const file = readConfigFile(environment.SLUICE_CONFIG);
+  const settings: Record<string, unknown> = {};
+  for (const [key, definition] of Object.entries(settingDefinitions) as [SettingKey, SettingDefinition<unknown>][]) {
+    if (key in overrides) {
+      settings[key] = checkWith(definition, (overrides as Record<string, unknown>)[key], `setting ${key}`);
+      continue;
+    }
+    const fromEnvironment = environment[definition.env];
+    if (fromEnvironment !== undefined && fromEnvironment !== '') {
+      try {
+        settings[key] = definition.parse(fromEnvironment);
+      } catch (error) {
+        throw new SettingsError(`Invalid ${definition.env}: ${(error as Error).message}`);
+      }
+      continue;
+    }
+    settings[key] = key in file.values ? checkWith(definition, file.values[key], `"${key}" in ${file.path}`) : definition.default;
+  }
+  checkRouteProviders(settings as Settings);
+  checkResumeSettings(settings as Settings);
+  return settings as Settings;
+}
+
+/** Every route must name a provider that exists; said at startup rather than on the first request. */
+function checkRouteProviders(settings: Settings): void {
+  const problem = unconfiguredRouteProvider(settings.routes, configuredProviderNames(settings));
+  if (problem) throw new SettingsError(`Invalid SLUICE_ROUTES: ${problem}`);
+}
+
+function checkResumeSettings(settings: Settings): void {
+  if (settings.resumeGraceMs <= settings.sseRetryMs) {
+    throw new SettingsError(`Invalid SLUICE_RESUME_GRACE_MS: ${settings.resumeGraceMs} must be longer than SLUICE_SSE_RETRY_MS (${settings.sseRetryMs})`);
+  }
+}
+
+function checkWith(definition: SettingDefinition<unknown>, value: unknown, where: string): unknown {
+  try {
+    return definition.check(value);
+  } catch (error) {
+    throw new SettingsError(`Invalid ${where} (${definition.env}): ${(error as Error).message}`);
+  }
+}
+
+function readConfigFile(path: string | undefined): { path: string; values: Record<string, unknown> } {
+  if (!path) return { path: '', values: {} };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new SettingsError(`Cannot read SLUICE_CONFIG file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(text);
+  } catch (error) {
+    throw new SettingsError(`SLUICE_CONFIG file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+    throw new SettingsError(`SLUICE_CONFIG file ${path} must hold a JSON object of settings`);
+  }
+  for (const key of Object.keys(values)) {
+    if (!(key in settingDefinitions)) {
+      throw new SettingsError(`Unknown setting "${key}" in ${path}; known settings: ${Object.keys(settingDefinitions).join(', ')}`);
+    }
+  }
+  return { path, values: values as Record<string, unknown> };
+}
+
+/** The `--help` text: every setting with its variable, default and meaning. */
+export function describeSettings(): string {
+  const lines = ['Usage: sluice [--help]', '       sluice ingest <folder> --collection <name>   (see sluice ingest --help)', '', 'Settings (environment variable, then "key" in the SLUICE_CONFIG JSON file; default):', ''];
+  for (const [key, definition] of Object.entries(settingDefinitions) as [string, SettingDefinition<unknown>][]) {
+    const shown = definition.default === undefined ? '(none)' : JSON.stringify(definition.default);
+    lines.push(`  ${definition.env.padEnd(34)} "${key}"  default ${shown}`, `      ${definition.description}`);
+  }
+  lines.push('', '  SLUICE_CONFIG                      path to a JSON file holding any of the keys above');
+  return lines.join('\n');
+}

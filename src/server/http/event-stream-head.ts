@@ -1,0 +1,13 @@
+import type { ServerResponse } from 'node:http';
+
+/** The 200 head of every streamed response. */
+export function writeEventStreamHead(response: ServerResponse, contentType: string, requestId: string, headers: Readonly<Record<string, string>> = {}): void {
+  response.writeHead(200, {
+    ...headers,
+    'content-type': contentType,
+    // no-transform keeps proxies (and compression middleware) from buffering or re-encoding the stream.
+    'cache-control': 'no-cache, no-transform',
+    'x-accel-buffering': 'no',
+    'x-request-id': requestId,
+  });
+}

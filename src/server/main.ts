@@ -1,0 +1,47 @@
+import { runIngestCommand } from './cli/ingest-command.ts';
+import { configuredProviderNames } from './config/provider-settings.ts';
+import { describeSettings, loadSettings, SettingsError } from './config/settings.ts';
+import { startSluice } from './start-sluice.ts';
+
+/**
+ * `node src/server/main.ts [--help]`: starts Sluice with settings from the environment and SLUICE_CONFIG.
+ * `node src/server/main.ts ingest <folder> --collection <name>`: ingests a folder of documents, then exits.
+ */
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'ingest') return runIngestCommand(argv.slice(1), process.env);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${describeSettings()}\n`);
+    return 0;
+  }
+  if (argv.length > 0) {
+    process.stderr.write(`sluice: unknown argument ${JSON.stringify(argv[0])}; see --help\n`);
+    return 2;
+  }
+  let settings;
+  try {
+    settings = loadSettings(process.env);
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`sluice: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const sluice = await startSluice(settings);
+  const upstream = sluice.demoMode
+    ? 'DEMO MODE: the built-in demo model "sluice-demo" answers every request (set OPENAI_API_KEY, OPENAI_BASE_URL or ANTHROPIC_API_KEY for a real model)'
+    : `providers ${configuredProviderNames(settings).join(', ')}`;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    sluice.logger.info({ signal, active_streams: sluice.activeStreams() }, `${signal}: draining for up to ${sluice.settings.drainMs} ms`);
+    void sluice.shutdown().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  // Announced only once the signal handlers are in place: whoever starts Sluice and reads this line may
+  // send SIGTERM at once, and before a handler exists that signal kills the process outright.
+  sluice.logger.info({ url: sluice.url, demo: sluice.demoMode }, `Sluice listening on ${sluice.url}; ${upstream}`);
+  return -1;
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

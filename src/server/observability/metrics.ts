@@ -1,0 +1,27 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one Sluice instance (its own registry, so several instances can share a
+ * process in tests). Counts are added once per stream end, never per token.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sluice_process_' });
+  return {
+    registry,
+    activeStreams: new Gauge({ name: 'sluice_active_streams', help: 'Streams being relayed now', labelNames: ['route'] as const, registers: [registry] }),
+    streams: new Counter({ name: 'sluice_streams_total', help: 'Streams ended, by route and outcome', labelNames: ['route', 'outcome'] as const, registers: [registry] }),
+    timeToFirstToken: new Histogram({
+      name: 'sluice_time_to_first_token_seconds',
+      help: 'From request to the first token relayed',
+      labelNames: ['route'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    tokensRelayed: new Counter({ name: 'sluice_tokens_relayed_total', help: 'Content deltas relayed to clients', labelNames: ['route'] as const, registers: [registry] }),
+    cancellations: new Counter({ name: 'sluice_cancellations_total', help: 'Streams ended early, by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    upstreamErrors: new Counter({ name: 'sluice_upstream_errors_total', help: 'Upstream failures, by error code', labelNames: ['code'] as const, registers: [registry] }),
+  };
+}
+
+export type SluiceMetrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,18 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createResponsesCollector, openaiResponsesDialect } from '../dialects/openai-responses/responses-egress.ts';
+import { decodeResponsesRequest } from '../dialects/openai-responses/responses-ingress.ts';
+import { readJsonBody } from '../http/read-json-body.ts';
+import { relayChat, type RelayServices } from '../relay/relay-chat.ts';
+
+/** `POST /v1/responses`: the OpenAI Responses API, streaming or not, from any provider. */
+export async function postResponses(services: RelayServices, request: IncomingMessage, response: ServerResponse, requestId: string): Promise<void> {
+  const body = await readJsonBody(request, services.settings.maxBodyBytes);
+  const { chatRequest, stream } = decodeResponsesRequest(body);
+  await relayChat(services, {
+    route: '/v1/responses',
+    requestId,
+    chatRequest,
+    response,
+    output: stream ? { kind: 'stream', dialect: openaiResponsesDialect } : { kind: 'collect', createCollector: createResponsesCollector },
+  });
+}

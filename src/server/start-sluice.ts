@@ -1,0 +1,116 @@
+import { createServer, type Server } from 'node:http';
+import { Server as NetServer, type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DestinationStream } from 'pino';
+import { createModelRouter } from '../pipeline/route-model.ts';
+import { StreamAbort } from '../pipeline/stream-abort.ts';
+import { createDemoProvider, demoModelName } from '../providers/demo/demo-provider.ts';
+import { createUpstreamPool } from '../providers/upstream-http.ts';
+import { createProviders } from './config/create-providers.ts';
+import { createLazyRetrievalStore } from './config/lazy-retrieval-store.ts';
+import { loadSettings, type Settings } from './config/settings.ts';
+import { handleRequest, type ServerState } from './handle-request.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { createStreamHub } from './relay/create-stream-hub.ts';
+import { StreamRegistry } from './relay/stream-registry.ts';
+
+export interface StartOptions {
+  /** Where settings not given directly are read from; `{}` by default, so embedding code is hermetic. */
+  environment?: NodeJS.ProcessEnv;
+  /** Where the JSON log lines go (stdout by default). */
+  logDestination?: DestinationStream;
+}
+
+export interface SluiceInstance {
+  /** e.g. http://127.0.0.1:8787 */
+  readonly url: string;
+  readonly port: number;
+  readonly settings: Settings;
+  readonly server: Server;
+  readonly logger: Logger;
+  /** True once no upstream is configured and every request is answered by the demo model. */
+  readonly demoMode: boolean;
+  /** Streams in flight right now. */
+  activeStreams(): number;
+  /**
+   * Graceful shutdown: readiness turns 503, the listener closes, streams in flight get `drainMs` to
+   * finish, then end with an `error` event `shutting_down`. With Redis, readers of resumable streams are
+   * told to reconnect (`retry:`) and closed at once, to resume on another instance meanwhile.
+   */
+  shutdown(): Promise<void>;
+  /** Immediate stop: every stream is ended as in shutdown, without the drain period. */
+  close(): Promise<void>;
+}
+
+export async function startSluice(overrides: Partial<Settings> = {}, options: StartOptions = {}): Promise<SluiceInstance> {
+  const settings = loadSettings(options.environment ?? {}, overrides);
+  const logger = createLogger(settings.logLevel, options.logDestination);
+  const pool = createUpstreamPool();
+  const { providers, defaultProvider, defaultModel } = createProviders(settings, pool);
+  const demoMode = defaultProvider === undefined;
+  const demo = createDemoProvider({ tokensPerSecond: settings.demoTokensPerSecond, firstTokenDelayMs: settings.demoFirstTokenDelayMs });
+  const effectiveSettings: Settings = { ...settings, defaultModel: settings.defaultModel || (defaultModel ?? demoModelName) };
+  const streams = new StreamRegistry();
+  const state: ServerState = {
+    settings: effectiveSettings,
+    logger,
+    metrics: createMetrics(),
+    routeModel: createModelRouter({ providers, defaultProvider, demo, demoModel: demoModelName, models: settings.models, routes: settings.routes }),
+    streams,
+    hub: await createStreamHub(effectiveSettings, logger),
+    retrieval: createLazyRetrievalStore(effectiveSettings, logger),
+    draining: false,
+  };
+  const server = createServer({ noDelay: true, requestTimeout: 0 }, (request, response) => {
+    void handleRequest(state, request, response);
+  });
+  server.on('clientError', (error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy(error);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // Node's default backlog (511) overflowed when 9,800 streams opened at 2,000/s (connections reset);
+    // the kernel still caps it at net.core.somaxconn.
+    server.listen({ port: settings.port, host: settings.host, backlog: 4096 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (drainMs: number): Promise<void> =>
+    (stopping ??= (async () => {
+      state.draining = true;
+      // With a shared hub, clients resume on another instance while the generations go on here.
+      if (state.hub.shared) streams.sendReadersElsewhere();
+      // Stop accepting connections but keep the keep-alive ones already open (http.Server#close would
+      // drop them): a load balancer's next probe on them reads the 503 of /readyz, and any other
+      // request a 503 `shutting_down` with `connection: close`.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      if (streams.size > 0 && drainMs > 0) await Promise.race([streams.whenEmpty(), sleep(drainMs)]);
+      streams.abortAll(new StreamAbort('shutdown', 'Sluice is shutting down; reconnect to another instance'));
+      await Promise.race([streams.whenEmpty(), sleep(1000)]);
+      server.closeAllConnections();
+      await closed;
+      await pool.close();
+      await state.hub.close();
+      await state.retrieval.close();
+      logger.flush();
+    })());
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    settings: effectiveSettings,
+    server,
+    logger,
+    demoMode,
+    activeStreams: () => streams.size,
+    shutdown: () => stop(effectiveSettings.drainMs),
+    close: () => stop(0),
+  };
+}
