@@ -1,0 +1,37 @@
+/**
+ * `sluice/client`: stream answers from a Sluice gateway in browsers and Node. It depends only on the
+ * protocol types and eventsource-parser, so it bundles without any server code.
+ */
+
+export type { ChatMessage, ChatRole } from '../protocol/chat-request.ts';
+export type { SluiceErrorCode } from '../protocol/errors.ts';
+export type {
+  DoneEvent,
+  DoneFinishReason,
+  ErrorEvent,
+  MetaEvent,
+  ObjectEvent,
+  SluiceEvent,
+  SluiceEventType,
+  SourcesEvent,
+  TokenEvent,
+  ToolCallEvent,
+  UsageEvent,
+} from '../protocol/sluice-event.ts';
+export type { Source } from '../protocol/stream-part.ts';
+export { ChatStream, type ChatResult, type ChatStreamCallbacks, type ChatStreamEvent, type ToolCallResult } from './chat-stream.ts';
+export {
+  clientErrorCodes,
+  isSluiceClientError,
+  SluiceClientError,
+  type ClientOnlyErrorCode,
+  type SluiceClientErrorCode,
+  type SluiceClientErrorOptions,
+} from './client-error.ts';
+export type { ConnectionOptions } from './connection-options.ts';
+export type { ReconnectCallbacks, ReconnectInfo, ResumeInfo } from './open-event-stream.ts';
+export { parsePartialJson, type PartialJsonResult, type PartialJsonState } from '../protocol/partial-json.ts';
+export type { ReconnectOptions } from './reconnect-policy.ts';
+export { streamChat, type StreamChatOptions } from './stream-chat.ts';
+export { streamOpenAIChat, type StreamOpenAIChatOptions } from './stream-openai-chat.ts';
+export { streamPartialObjects, type DeepPartial } from './stream-partial-objects.ts';
