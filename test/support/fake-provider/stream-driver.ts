@@ -1,0 +1,86 @@
+import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { EventStream } from './endpoint.ts';
+import type { Scenario } from './scenario.ts';
+import type { WireWriter } from './wire-writer.ts';
+
+/** What the driver reports back onto the request record as it writes. */
+export interface TokenCounter {
+  tokensSent: number;
+  lastTokenAt: number | undefined;
+  completed: boolean;
+}
+
+/**
+ * Writes the frames of a stream whose headers are already sent, with the scenario's pacing and fault.
+ * Returns when the response ended, was cut, or the client went away.
+ */
+export async function driveStream(
+  response: ServerResponse,
+  writer: WireWriter,
+  stream: EventStream,
+  scenario: Scenario,
+  counter: TokenCounter,
+): Promise<void> {
+  const fault = scenario.fault;
+  const intervalMs = scenario.tokenIntervalMs ?? 0;
+  let tokenWritten = false;
+  for (const frame of stream.frames) {
+    if (writer.closed) return;
+    if (fault && frame.phase !== 'head' && counter.tokensSent >= fault.afterTokens) {
+      await breakStream(response, writer, stream, fault.kind);
+      return;
+    }
+    if (frame.tokens > 0) {
+      const delayMs = tokenWritten ? intervalMs : (scenario.firstTokenDelayMs ?? 0);
+      if (delayMs > 0 && !(await writer.wait(delayMs))) return;
+      // Even "as fast as possible" lets timers and the client's close get a turn.
+      if (delayMs === 0 && tokenWritten && !(await writer.yieldTurn())) return;
+    }
+    if (!(await writer.write(frame.text))) return;
+    if (frame.tokens > 0) {
+      tokenWritten = true;
+      counter.tokensSent += frame.tokens;
+      counter.lastTokenAt = performance.now();
+    }
+  }
+  await endResponse(response, counter);
+}
+
+async function breakStream(response: ServerResponse, writer: WireWriter, stream: EventStream, kind: NonNullable<Scenario['fault']>['kind']) {
+  switch (kind) {
+    case 'cut':
+      // No terminating chunk: the client sees the connection drop mid-body, after the tokens already
+      // written (destroying at once could discard them while still queued in the socket).
+      await new Promise<void>((resolve) => {
+        const socket = response.socket;
+        if (!socket) return resolve();
+        socket.write('', () => {
+          socket.destroy();
+          resolve();
+        });
+      });
+      return;
+    case 'hang':
+      await writer.untilClosed();
+      return;
+    case 'garbage':
+      if (await writer.write(stream.garbageFrame())) response.end();
+      return;
+    case 'error-event':
+      if (await writer.write(stream.errorFrame())) response.end();
+      return;
+    default:
+      throw new Error(`Unknown fault kind: ${kind satisfies never}`);
+  }
+}
+
+export function endResponse(response: ServerResponse, counter: TokenCounter): Promise<void> {
+  return new Promise((resolve) => {
+    response.once('close', resolve);
+    response.end(() => {
+      counter.completed = true;
+      resolve();
+    });
+  });
+}
