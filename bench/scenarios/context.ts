@@ -1,0 +1,108 @@
+import type { LoadProcess, UpstreamProcess } from '../harness.ts';
+import type { StreamsResult, StreamEnding } from '../load.ts';
+import type { LaunchOptions, RunningTarget, TargetDefinition, TargetName } from '../targets.ts';
+
+export interface BenchContext {
+  quick: boolean;
+  upstream: UpstreamProcess;
+  load: LoadProcess;
+  /** Targets that can run here, "direct" first. */
+  targets: TargetDefinition[];
+  logDirectory: string;
+  progress(message: string): void;
+}
+
+/** One number per target for the headline table, with the direction that wins. */
+export interface HeadlineMetric {
+  label: string;
+  lowerIsBetter: boolean;
+  format(value: number): string;
+  values: Partial<Record<TargetName, number>>;
+}
+
+export interface ScenarioReport {
+  id: string;
+  title: string;
+  markdown: string;
+  headlines: HeadlineMetric[];
+}
+
+export type Scenario = (context: BenchContext) => Promise<ScenarioReport>;
+
+/**
+ * Targets for a scenario. The quick run leaves out Sluice's events endpoint: it shares everything but
+ * the last encoding step with the OpenAI endpoint, and the full run measures both.
+ */
+export function scenarioTargets(context: BenchContext): TargetDefinition[] {
+  return context.quick ? context.targets.filter((target) => target.name !== 'sluice-events') : context.targets;
+}
+
+/**
+ * Launches every target of a scenario at once, for scenarios that interleave targets to spread the
+ * machine's noise evenly over them. A target that fails to start maps to its error.
+ */
+export async function launchLineup(context: BenchContext, scenarioId: string, launchOptions: Omit<LaunchOptions, 'upstreamBaseUrl' | 'logFile'> = {}): Promise<Map<TargetName, RunningTarget | Error>> {
+  const lineup = new Map<TargetName, RunningTarget | Error>();
+  for (const target of scenarioTargets(context)) {
+    context.progress(`${scenarioId}: starting ${target.name}`);
+    try {
+      lineup.set(target.name, await target.launch({ ...launchOptions, upstreamBaseUrl: context.upstream.baseUrl, logFile: `${context.logDirectory}/${scenarioId}-${target.name}.log` }));
+    } catch (error) {
+      context.progress(`  ${target.name}: ${(error as Error).message}`);
+      lineup.set(target.name, error as Error);
+    }
+  }
+  return lineup;
+}
+
+export async function stopLineup(lineup: Map<TargetName, RunningTarget | Error>): Promise<void> {
+  for (const running of lineup.values()) if (!(running instanceof Error)) await running.stop();
+}
+
+/** Launches one target, runs `body`, stops the target; a launch or run failure becomes the returned error. */
+export async function withTarget<Result>(
+  context: BenchContext,
+  target: TargetDefinition,
+  scenarioId: string,
+  launchOptions: Omit<LaunchOptions, 'upstreamBaseUrl' | 'logFile'>,
+  body: (running: RunningTarget) => Promise<Result>,
+): Promise<Result | Error> {
+  let running: RunningTarget | undefined;
+  try {
+    running = await target.launch({
+      ...launchOptions,
+      upstreamBaseUrl: context.upstream.baseUrl,
+      logFile: `${context.logDirectory}/${scenarioId}-${target.name}.log`,
+    });
+    return await body(running);
+  } catch (error) {
+    context.progress(`  ${target.name}: ${(error as Error).message}`);
+    return error as Error;
+  } finally {
+    await running?.stop();
+  }
+}
+
+export function countEndings(result: StreamsResult): Partial<Record<StreamEnding, number>> {
+  const endings: Partial<Record<StreamEnding, number>> = {};
+  for (const outcome of result.outcomes) endings[outcome.ending] = (endings[outcome.ending] ?? 0) + 1;
+  return endings;
+}
+
+/** The first stream that did not complete, as "ending: detail" for a table cell. */
+export function describeFirstFailure(result: StreamsResult): string | undefined {
+  const other = result.outcomes.find((outcome) => outcome.ending !== 'complete');
+  if (other === undefined) return undefined;
+  return `${other.ending}${other.detail === undefined ? '' : `: ${other.detail.replace(/[|\n]/g, ' ').slice(0, 60)}`}`;
+}
+
+/** "198/200" complete, plus the first other ending and its detail, for a table cell. */
+export function describeEndings(result: StreamsResult): string {
+  const complete = result.outcomes.filter((outcome) => outcome.ending === 'complete').length;
+  const failure = describeFirstFailure(result);
+  return `${complete}/${result.outcomes.length}${failure === undefined ? '' : ` (${failure})`}`;
+}
+
+export function sleep(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}

@@ -1,0 +1,222 @@
+/**
+ * The targets a scenario measures side by side: the fake upstream itself ("direct", the baseline every
+ * "added" number subtracts), Sluice on both of its streaming endpoints, and the peers. Each relay runs
+ * as a child process started here (never through npm or a shell), so its pid is the process measured.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { RequestDialect } from './load.ts';
+
+export type TargetName = 'direct' | 'sluice' | 'sluice-events' | 'portkey' | 'fastapi' | 'naive-node';
+
+export interface LaunchOptions {
+  upstreamBaseUrl: string;
+  /** Sluice's `SLUICE_SEND_TIMEOUT_MS` for this launch; peers have no such setting. */
+  sendTimeoutMs?: number;
+  /** Extra flags for the node process of a Node target, e.g. `--cpu-prof`. */
+  nodeFlags?: string[];
+  logFile: string;
+}
+
+export interface RunningTarget {
+  /** POST URL of the chat completions (or Sluice events) endpoint. */
+  url: string;
+  headers: Record<string, string>;
+  dialect: RequestDialect;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export interface TargetDefinition {
+  name: TargetName;
+  description: string;
+  /** Why the target cannot run on this machine, or undefined when it can. */
+  unavailableReason(): string | undefined;
+  launch(options: LaunchOptions): Promise<RunningTarget>;
+}
+
+const benchDirectory = fileURLToPath(new URL('.', import.meta.url));
+const repositoryDirectory = fileURLToPath(new URL('..', import.meta.url));
+const portkeyDirectory = `${benchDirectory}peers/portkey`;
+const portkeyEntry = `${portkeyDirectory}/node_modules/@portkey-ai/gateway/build/start-server.js`;
+const debianPython = '/usr/bin/python3';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, logFile: string): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before it was ready; see ${logFile}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`not ready after 20 s at ${url}; see ${logFile}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function launchProcess(command: string, args: string[], environment: Record<string, string>, logFile: string, readyUrl: string): Promise<ChildProcess> {
+  mkdirSync(logFile.slice(0, logFile.lastIndexOf('/')), { recursive: true });
+  const log = openSync(logFile, 'a');
+  const child = spawn(command, args, { cwd: repositoryDirectory, env: { ...process.env, ...environment }, stdio: ['ignore', log, log] });
+  closeSync(log);
+  try {
+    await waitUntilReady(readyUrl, child, logFile);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return child;
+}
+
+function sluiceTarget(name: 'sluice' | 'sluice-events', path: string, dialect: RequestDialect, description: string): TargetDefinition {
+  return {
+    name,
+    description,
+    unavailableReason: () => (existsSync(`${repositoryDirectory}src/server/main.ts`) ? undefined : 'src/server/main.ts does not exist yet'),
+    async launch(options) {
+      const port = await freePort();
+      const environment: Record<string, string> = {
+        OPENAI_BASE_URL: options.upstreamBaseUrl,
+        OPENAI_API_KEY: 'bench',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SLUICE_LOG_LEVEL: 'warn',
+        SLUICE_DRAIN_MS: '0',
+      };
+      if (options.sendTimeoutMs !== undefined) environment.SLUICE_SEND_TIMEOUT_MS = String(options.sendTimeoutMs);
+      const child = await launchProcess(process.execPath, [...(options.nodeFlags ?? []), 'src/server/main.ts'], environment, options.logFile, `http://127.0.0.1:${port}/readyz`);
+      return { url: `http://127.0.0.1:${port}${path}`, headers: {}, dialect, pid: child.pid, stop: () => stopChild(child) };
+    },
+  };
+}
+
+/** Installs a Node peer from its own lockfile when its node_modules are missing. */
+function ensurePortkeyInstalled(): void {
+  if (existsSync(portkeyEntry)) return;
+  console.error('bench: installing the Portkey peer (npm ci in bench/peers/portkey)');
+  execFileSync('npm', ['ci', '--prefix', portkeyDirectory, '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function pythonModulesMissing(modules: string[]): string | undefined {
+  if (!existsSync(debianPython)) return `${debianPython} not found`;
+  try {
+    execFileSync(debianPython, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return `${debianPython} cannot import ${modules.join(', ')}`;
+  }
+}
+
+export const targets: TargetDefinition[] = [
+  {
+    name: 'direct',
+    description: 'the fake upstream itself, no relay: the baseline',
+    unavailableReason: () => undefined,
+    async launch(options) {
+      return { url: `${options.upstreamBaseUrl}/chat/completions`, headers: {}, dialect: 'openai', pid: undefined, stop: async () => {} };
+    },
+  },
+  sluiceTarget('sluice', '/v1/chat/completions', 'openai', 'Sluice, `POST /v1/chat/completions` (OpenAI wire format, as the peers)'),
+  sluiceTarget('sluice-events', '/v1/chat/stream', 'sluice', 'Sluice, `POST /v1/chat/stream` (Sluice event dialect)'),
+  {
+    name: 'portkey',
+    description: 'Portkey gateway (`@portkey-ai/gateway`, `@hono/node-server` 1.14.1)',
+    unavailableReason: () => undefined,
+    async launch(options) {
+      ensurePortkeyInstalled();
+      const port = await freePort();
+      const child = await launchProcess(process.execPath, [...(options.nodeFlags ?? []), portkeyEntry, `--port=${port}`, '--headless'], { NODE_ENV: 'production' }, options.logFile, `http://127.0.0.1:${port}/`);
+      return {
+        url: `http://127.0.0.1:${port}/v1/chat/completions`,
+        headers: { authorization: 'Bearer bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': options.upstreamBaseUrl },
+        dialect: 'openai',
+        pid: child.pid,
+        stop: () => stopChild(child),
+      };
+    },
+  },
+  {
+    name: 'fastapi',
+    description: "the seeds' FastAPI pattern (StreamingResponse + httpx + `is_disconnected()`), Debian packages",
+    unavailableReason: () => {
+      const missing = pythonModulesMissing(['fastapi', 'uvicorn', 'httpx']);
+      return missing === undefined ? undefined : `${missing} (apt-get install python3-fastapi python3-uvicorn python3-httpx)`;
+    },
+    async launch(options) {
+      const port = await freePort();
+      const args = ['-m', 'uvicorn', 'app:app', '--app-dir', `${benchDirectory}peers/fastapi`, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning', '--no-access-log'];
+      // uvicorn's own recommended extras, when Debian's python3-uvloop and python3-httptools are there.
+      if (pythonModulesMissing(['uvloop']) === undefined) args.push('--loop', 'uvloop');
+      if (pythonModulesMissing(['httptools']) === undefined) args.push('--http', 'httptools');
+      const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, OPENAI_API_KEY: 'bench', PYTHONDONTWRITEBYTECODE: '1' };
+      const child = await launchProcess(debianPython, args, environment, options.logFile, `http://127.0.0.1:${port}/healthz`);
+      return { url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
+    },
+  },
+  {
+    name: 'naive-node',
+    description: "naive Node relay as the seed's example writes it (`fetch`, `req.on('close')` → abort)",
+    unavailableReason: () => undefined,
+    async launch(options) {
+      const port = await freePort();
+      const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, OPENAI_API_KEY: 'bench', PORT: String(port), HOST: '127.0.0.1' };
+      const child = await launchProcess(process.execPath, [...(options.nodeFlags ?? []), `${benchDirectory}peers/naive-node/server.ts`], environment, options.logFile, `http://127.0.0.1:${port}/`);
+      return { url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
+    },
+  },
+];
+
+/** Versions that identify what was measured, for the report. */
+export function describeVersions(): Record<string, string> {
+  const versions: Record<string, string> = { node: process.version };
+  try {
+    versions.sluice = execFileSync('git', ['-C', repositoryDirectory, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+  } catch {
+    versions.sluice = 'unknown';
+  }
+  const readVersion = (file: string): string => {
+    try {
+      return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    } catch {
+      return 'not installed';
+    }
+  };
+  versions['@portkey-ai/gateway'] = readVersion(`${portkeyDirectory}/node_modules/@portkey-ai/gateway/package.json`);
+  versions['@hono/node-server'] = readVersion(`${portkeyDirectory}/node_modules/@hono/node-server/package.json`);
+  try {
+    versions.python = execFileSync(
+      debianPython,
+      ['-c', 'import sys, fastapi, uvicorn, httpx, httpcore; print(f"{sys.version.split()[0]} fastapi {fastapi.__version__}, uvicorn {uvicorn.__version__}, httpx {httpx.__version__}, httpcore {httpcore.__version__}")'],
+      { encoding: 'utf8' },
+    ).trim();
+  } catch {
+    versions.python = 'FastAPI stack not installed';
+  }
+  return versions;
+}
