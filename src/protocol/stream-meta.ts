@@ -9,6 +9,11 @@ export interface StreamMeta {
   /** Unix seconds. */
   created: number;
   demo: boolean;
+  /**
+   * The client asked for JSON (`response_format`): readers of a resumable stream follow each `token`
+   * with an `object` event, parsed from the whole answer so far, wherever they resume.
+   */
+  structuredOutput?: boolean;
   /** Set when the answer is grounded in a collection, once retrieval is done (before the stream starts). */
   retrieval?: { collection: string; sourceCount: number; durationMs: number };
 }

@@ -3,6 +3,8 @@ import type { SseMessage } from '../support/sse-client.ts';
 
 export interface Reassembled {
   text: string;
+  /** The `object` events' objects, in order. */
+  objects: unknown[];
   /** Every event id, in the order received across connections. */
   ids: string[];
   /** `done`, `error` or `none`, from the last connection. */
@@ -14,10 +16,10 @@ export interface Reassembled {
 /**
  * Joins the events of the connections a client used for one stream, checking what resuming promises:
  * one stream id, sequences strictly increasing across connections (so no event came twice), and every
- * event id-tagged except a reader's own failure.
+ * event id-tagged except a reader's own failure and `object` events (derived from the tokens, not parts).
  */
 export function reassemble(connections: SseMessage[][]): Reassembled {
-  const result: Reassembled = { text: '', ids: [], ending: 'none', errorCode: undefined, finishReason: undefined };
+  const result: Reassembled = { text: '', objects: [], ids: [], ending: 'none', errorCode: undefined, finishReason: undefined };
   let streamId: string | undefined;
   let lastSequence = -1;
   for (const messages of connections) {
@@ -25,7 +27,7 @@ export function reassemble(connections: SseMessage[][]): Reassembled {
       const data = JSON.parse(message.data) as Record<string, any>;
       assert.equal(data.type, message.event);
       if (message.id === undefined) {
-        assert.ok(data.type === 'error' || data.type === 'done', `only a reader's own failure goes without an id: ${message.data}`);
+        assert.ok(data.type === 'error' || data.type === 'done' || data.type === 'object', `only a reader's own failure and objects go without an id: ${message.data}`);
       } else {
         const [idStream, sequenceText] = message.id.split(':');
         streamId ??= idStream;
@@ -36,6 +38,7 @@ export function reassemble(connections: SseMessage[][]): Reassembled {
         result.ids.push(message.id);
       }
       if (data.type === 'token') result.text += data.delta;
+      if (data.type === 'object') result.objects.push(data.object);
       if (data.type === 'error') {
         result.ending = 'error';
         result.errorCode = data.code;

@@ -92,6 +92,60 @@ describe('resume after a dropped connection', () => {
   });
 });
 
+describe('structured output on a resumable stream', () => {
+  const answer = { items: Array.from({ length: 30 }, (_, index) => `item number ${index}`) };
+  const json = JSON.stringify(answer);
+  // About 40 upstream events: the whole answer fits in this harness's log of 64 entries.
+  const tokens = json.match(/.{1,12}/gs)!;
+  const response_format = { type: 'json_schema', json_schema: { name: 'list', schema: { type: 'object' } } };
+
+  test('object events follow the tokens, and after a resume they are parsed from the whole answer, not from the cut', async () => {
+    harness.fake.setScenario({ tokens, tokenIntervalMs: 3 });
+    const first = await readThenCut('/v1/chat/stream', { body: { prompt: 'list', resumable: true, response_format } }, json.length / 2);
+    const before = reassemble([first.messages]);
+    assert.ok(before.objects.length > 0, 'objects before the cut');
+    const streamId = JSON.parse(first.messages[0]!.data).stream_id as string;
+    const second = await readStream(url(`/v1/streams/${streamId}`), { headers: { 'last-event-id': lastEventId(first.messages) } });
+    const after = reassemble([second.messages]);
+    const firstItemsAfter = (after.objects[0] as typeof answer).items;
+    assert.equal(firstItemsAfter[0], 'item number 0', 'the first object after the resume starts with the answer, not with the cut');
+    assert.ok(firstItemsAfter.length >= (before.objects.at(-1) as typeof answer).items.length);
+    assert.deepEqual(after.objects.at(-1), answer);
+    const whole = reassemble([first.messages, second.messages]);
+    assert.equal(whole.text, json);
+    assert.equal(whole.ending, 'done');
+    const types = second.messages.map((message) => message.event);
+    assert.equal(types[types.indexOf('object') - 1], 'token', 'an object follows the token that changed it');
+  });
+
+  test('a resume from the start and a second reader both get objects; without response_format there are none', async () => {
+    harness.fake.setScenario({ tokens, tokenIntervalMs: 1 });
+    const stream = await readStream(url('/v1/chat/stream'), { body: { prompt: 'list', resumable: true, response_format } });
+    const streamId = JSON.parse(stream.messages[0]!.data).stream_id as string;
+    assert.deepEqual(reassemble([stream.messages]).objects.at(-1), answer);
+    const replay = await readStream(url(`/v1/streams/${streamId}`));
+    assert.deepEqual(reassemble([replay.messages]).objects.at(-1), answer);
+    const plain = await readStream(url('/v1/chat/stream'), { body: { prompt: 'list', resumable: true } });
+    assert.equal(reassemble([plain.messages]).objects.length, 0);
+  });
+
+  test('an answer longer than the log: a late resume gets every token it missed, without objects, and the log says why', async () => {
+    const long = JSON.stringify({ items: Array.from({ length: 100 }, (_, index) => `entry ${index}`) });
+    const longTokens = long.match(/.{1,6}/gs)!;
+    harness.fake.setScenario({ tokens: longTokens });
+    const whole = await readStream(url('/v1/chat/stream'), { body: { prompt: 'list', resumable: true, response_format } });
+    const tokenIds = whole.messages.filter((message) => message.event === 'token').map((message) => message.id!);
+    const resumeFrom = tokenIds.at(-10)!;
+    const late = await readStream(url(`/v1/streams/${resumeFrom.split(':')[0]}`), { headers: { 'last-event-id': resumeFrom } });
+    assert.equal(late.status, 200);
+    const resumed = reassemble([late.messages]);
+    assert.equal(resumed.objects.length, 0);
+    assert.ok(long.endsWith(resumed.text) && resumed.text.length > 0, 'the tokens after the position arrive whole');
+    assert.equal(resumed.ending, 'done');
+    await harness.waitForLog((record) => record.msg === 'the start of a structured answer is no longer kept: this reader gets no object events');
+  });
+});
+
 describe('resume errors', () => {
   test('unknown, malformed and mismatched ids are clear errors, never a generation; after the end is 204', async () => {
     const unknown = await fetch(url('/v1/streams/nope123'));

@@ -48,6 +48,32 @@ async function restart(address: string): Promise<void> {
 const other = (address: string): string => [...instances.keys()].find((key) => key !== address)!;
 const streamIdOf = (stream: OpenedStream): string => JSON.parse(stream.messages[0]!.data).stream_id as string;
 
+/**
+ * Resumes a cut stream through nginx until a resume lands on the instance that does not own it (nginx
+ * alternates; a resume that lands on the owner again is cut once more), and reads it to the end there.
+ * Every connection's events, the cut one first.
+ */
+async function resumeOnTheOtherInstance(first: OpenedStream, owner: string): Promise<SseMessage[][]> {
+  assert.ok(instances.has(owner), `served by ${owner}: ${nginx.errorLog()}`);
+  const connections: SseMessage[][] = [first.messages];
+  let servedBy = owner;
+  for (let attempt = 0; attempt < 4 && servedBy === owner; attempt += 1) {
+    const resumeAfter = lastEventId(connections.at(-1)!);
+    const resume = await openStream(`${nginx.url}/v1/streams/${streamIdOf(first)}`, { headers: { 'last-event-id': resumeAfter } });
+    assert.equal(resume.status, 200);
+    servedBy = String(resume.headers['x-upstream']);
+    if (servedBy === owner) {
+      await eventually(() => resume.messages.length > 0, 'an event');
+      resume.destroy();
+    } else {
+      await resume.ended;
+    }
+    connections.push(resume.messages);
+  }
+  assert.equal(servedBy, other(owner), 'the rest came from the other instance');
+  return connections;
+}
+
 before(async () => {
   [redis, fake] = await Promise.all([startRedis(), startFakeProvider()]);
   ports.push(await findFreePort(), await findFreePort());
@@ -73,27 +99,26 @@ describe('two instances behind nginx, one Redis', () => {
     assert.ok(instances.has(owner), `served by ${owner}: ${nginx.errorLog()}`);
     await eventually(() => reassemble([first.messages]).text.length > text.length / 2, 'half the answer');
     first.destroy();
-    const connections: SseMessage[][] = [first.messages];
-    let servedBy = owner;
-    // nginx alternates between the instances; a resume that lands on the owner again is cut once more.
-    for (let attempt = 0; attempt < 4 && servedBy === owner; attempt += 1) {
-      const resumeAfter = lastEventId(connections.at(-1)!);
-      const resume = await openStream(`${nginx.url}/v1/streams/${streamIdOf(first)}`, { headers: { 'last-event-id': resumeAfter } });
-      assert.equal(resume.status, 200);
-      servedBy = String(resume.headers['x-upstream']);
-      if (servedBy === owner) {
-        await eventually(() => resume.messages.length > 0, 'an event');
-        resume.destroy();
-      } else {
-        await resume.ended;
-      }
-      connections.push(resume.messages);
-    }
-    assert.equal(servedBy, other(owner), 'the rest came from the other instance');
+    const connections = await resumeOnTheOtherInstance(first, owner);
     const whole = reassemble(connections);
     assert.equal(whole.text, text);
     assert.equal(whole.ending, 'done');
     assert.equal(fake.requests.length - requestsBefore, 1, 'one generation');
+  });
+
+  test('a structured answer resumed on the other instance: its objects are parsed from the whole answer', async () => {
+    const answer = { items: Array.from({ length: 60 }, (_, index) => `item ${index}`) };
+    const json = JSON.stringify(answer);
+    fake.setScenario({ tokens: json.match(/.{1,5}/gs)!, tokenIntervalMs: 4 });
+    const response_format = { type: 'json_schema', json_schema: { name: 'list', schema: { type: 'object' } } };
+    const first = await openStream(`${nginx.url}/v1/chat/stream`, { body: { prompt: 'list', resumable: true, response_format } });
+    await eventually(() => reassemble([first.messages]).text.length > json.length / 2, 'half the answer');
+    first.destroy();
+    const connections = await resumeOnTheOtherInstance(first, String(first.headers['x-upstream']));
+    const onTheOther = reassemble([connections.at(-1)!]);
+    assert.equal((onTheOther.objects[0] as typeof answer).items[0], 'item 0', 'the first object there starts with the answer, not with the cut');
+    assert.deepEqual(onTheOther.objects.at(-1), answer);
+    assert.equal(reassemble(connections).text, json);
   });
 
   test('SIGTERM on an instance mid-stream: its SDK clients resume on the other and lose nothing', async () => {

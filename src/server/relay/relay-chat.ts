@@ -16,6 +16,7 @@ import { abortReason } from '../../providers/upstream-http.ts';
 import type { LazyRetrievalStore } from '../config/lazy-retrieval-store.ts';
 import type { Settings } from '../config/settings.ts';
 import type { EgressDialect, ResponseCollector, StreamMeta } from '../dialects/egress-dialect.ts';
+import { wantsPartialObjects } from '../dialects/sluice/partial-object-tracker.ts';
 import { writeEventStreamHead } from '../http/event-stream-head.ts';
 import { sendJson, sendJsonError } from '../http/send-json.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -80,6 +81,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     created: Math.floor(Date.now() / 1000),
     demo: route.targets[0]?.provider.demo ?? false,
   };
+  if (relay.output.kind === 'resumable' && wantsPartialObjects(relay.chatRequest)) meta.structuredOutput = true;
   const tally = createStreamTally(JSON.stringify(relay.chatRequest.messages).length);
   let failure: SluiceError | undefined;
   let providerName = route.targets[0]?.providerName ?? 'none';

@@ -4,6 +4,7 @@ import { normalizeError, type SluiceError } from '../../protocol/errors.ts';
 import type { DoneEvent, ErrorEvent } from '../../protocol/sluice-event.ts';
 import { encodeSseEvent, encodeSseRetry } from '../../protocol/sse-encode.ts';
 import type { Settings } from '../config/settings.ts';
+import { createPartialObjectTracker } from '../dialects/sluice/partial-object-tracker.ts';
 import { encodeEntries, encodeMetaEvent, sluiceEventsDialect } from '../dialects/sluice/sluice-egress.ts';
 import { writeEventStreamHead } from '../http/event-stream-head.ts';
 import { ClientConnection } from '../writer/client-connection.ts';
@@ -31,12 +32,16 @@ export type ReaderOutcome = { kind: 'completed' | 'client_closed' | 'send_timeou
  *
  * A reader that fails gets an `error` and a `done` without ids: they describe this connection, not
  * the stream, and must not move its Last-Event-ID.
+ *
+ * A structured-output stream's `object` events are parsed from the whole answer, so its reader is
+ * opened from the start and the entries up to `skipThrough` (what the client already has) only feed
+ * the parse.
  */
 export async function serveHubReader(
   services: HubReaderServices,
   response: ServerResponse,
   reader: HubReader,
-  options: { requestId: string; fromStart: boolean },
+  options: { requestId: string; fromStart: boolean; skipThrough?: number; objects?: boolean },
 ): Promise<ReaderOutcome> {
   const { settings } = services;
   let outcome: ReaderOutcome = { kind: 'completed' };
@@ -62,6 +67,8 @@ export async function serveHubReader(
     if (!connection.write(opening) && !(await connection.waitForDrain())) return outcome;
     connection.startHeartbeat(sluiceEventsDialect.heartbeat!, settings.heartbeatMs);
     const { streamId } = reader.meta;
+    const objects = (options.objects ?? reader.meta.structuredOutput) ? createPartialObjectTracker() : undefined;
+    const skipThrough = options.skipThrough ?? 0;
     while (true) {
       let entries;
       try {
@@ -73,7 +80,11 @@ export async function serveHubReader(
         break;
       }
       if (entries === undefined || connection.closed) break;
-      const bytes = encodeEntries(streamId, entries);
+      while (entries.length > 0 && entries[0]!.sequence <= skipThrough) {
+        const { part } = entries.shift()!;
+        if (part.type === 'text-delta') objects?.skip(part.text);
+      }
+      const bytes = encodeEntries(streamId, entries, objects);
       if (bytes !== '' && !connection.write(bytes) && !(await connection.waitForDrain())) break;
     }
     if (!connection.closed) response.end();

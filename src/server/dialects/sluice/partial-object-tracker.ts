@@ -5,6 +5,8 @@ import { parsePartialJson } from '../../../protocol/partial-json.ts';
 export interface PartialObjectTracker {
   /** Adds answer text; returns the best-effort object when it differs from the last one returned. */
   append(text: string): { object: unknown } | undefined;
+  /** Adds answer text a reader already has, without parsing: a resumed reader's object includes it. */
+  skip(text: string): void;
 }
 
 /** True when the client asked for JSON (`response_format` `json_schema` or `json_object`). */
@@ -30,6 +32,9 @@ export function createPartialObjectTracker(): PartialObjectTracker {
       if (serialized === last) return undefined;
       last = serialized;
       return { object: value };
+    },
+    skip(delta) {
+      text += delta;
     },
   };
 }

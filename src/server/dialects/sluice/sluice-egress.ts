@@ -4,7 +4,7 @@ import { encodeSseComment, encodeSseEvent } from '../../../protocol/sse-encode.t
 import { assertNever, type StreamPart } from '../../../protocol/stream-part.ts';
 import type { HubEntry } from '../../../pipeline/hub/hub-entry.ts';
 import type { EgressDialect, EgressEncoder, StreamMeta } from '../egress-dialect.ts';
-import { createPartialObjectTracker, wantsPartialObjects } from './partial-object-tracker.ts';
+import { createPartialObjectTracker, wantsPartialObjects, type PartialObjectTracker } from './partial-object-tracker.ts';
 
 /**
  * The Sluice event dialect (ARCHITECTURE.md): one JSON object per `data:` line, `event:` equal to its
@@ -14,7 +14,9 @@ import { createPartialObjectTracker, wantsPartialObjects } from './partial-objec
  * no part can have since nothing follows an error.
  *
  * For structured output, an `object` event (the partial JSON parsed so far) follows each `token` event
- * that changed it, on streams written straight from the pipeline.
+ * that changed it. On a stream written straight from the pipeline it takes the next sequence; on a
+ * resumable stream it has no `id:` (the hub numbers parts, and an object is not a part), so a
+ * `Last-Event-ID` still names the token before it.
  *
  * A stream written straight from the pipeline numbers its events itself, one after another. A resumable
  * stream's numbers come from the hub (`encodeEntries`), so that every instance gives every event the
@@ -59,24 +61,29 @@ export function encodeMetaEvent(meta: StreamMeta): string {
 /**
  * Events for numbered hub entries. Adjacent text deltas (a reader catching up reads many at once) leave
  * as one `token` event carrying the id of the last of them, so a resume after that id misses none.
+ * With `objects` (structured output), each `token` event that changed the parse is followed by an
+ * `object` event without an id.
  */
-export function encodeEntries(streamId: string, entries: readonly HubEntry[]): string {
+export function encodeEntries(streamId: string, entries: readonly HubEntry[], objects?: PartialObjectTracker): string {
   let out = '';
   let text = '';
   let textSequence = 0;
+  const flushText = (): void => {
+    out += event({ type: 'token', delta: text }, streamId, textSequence);
+    const changed = objects?.append(text);
+    if (changed) out += encodeSseEvent('object', JSON.stringify({ type: 'object', object: changed.object } satisfies SluiceEvent));
+    text = '';
+  };
   for (const { sequence, part } of entries) {
     if (part.type === 'text-delta') {
       text += part.text;
       textSequence = sequence;
       continue;
     }
-    if (text !== '') {
-      out += event({ type: 'token', delta: text }, streamId, textSequence);
-      text = '';
-    }
+    if (text !== '') flushText();
     out += encodePart(part, streamId, sequence);
   }
-  if (text !== '') out += event({ type: 'token', delta: text }, streamId, textSequence);
+  if (text !== '') flushText();
   return out;
 }
 
