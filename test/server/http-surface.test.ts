@@ -1,7 +1,7 @@
 /** The HTTP surface around the streams: headers, request ids, statuses, bad input, usage, metrics. */
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startSluice } from '../../src/server/start-sluice.ts';
 import { sluiceReader } from '../support/dialect-readers.ts';
@@ -186,6 +186,40 @@ describe('bad requests get a JSON error naming the problem, and the server carri
       if (status === 405) assert.equal(response.headers.get('allow'), 'POST');
     });
   }
+
+  /** Sends raw bytes on a new connection and returns all that came back once the server closed it (or `waitMs` passed). */
+  async function rawExchange(bytes: string[], options: { leave?: boolean; waitMs?: number } = {}): Promise<string> {
+    const { port } = new URL(harness.sluice.url);
+    const socket = connect({ host: '127.0.0.1', port: Number(port) });
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.on('error', () => {});
+    for (const piece of bytes) socket.write(piece);
+    if (options.leave) socket.destroy();
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, options.waitMs ?? 2000))]);
+    socket.destroy();
+    return received;
+  }
+
+  test('a chunked body (no Content-Length) over the limit → 413 once the limit is passed', async () => {
+    const frame = (data: string): string => `${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`;
+    const received = await rawExchange([
+      'POST /v1/chat/stream HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+      frame(`{"prompt":"${'x'.repeat(3000)}`),
+      frame('x'.repeat(3000)),
+    ]);
+    assert.match(received, /^HTTP\/1\.1 413 /);
+    assert.match(received, /larger than the limit of 4096 bytes/);
+  });
+
+  test('a client that leaves halfway through its body starts no generation', async () => {
+    const requestsBefore = harness.fake.requests.length;
+    await rawExchange(['POST /v1/chat/stream HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"prompt":"hal'], { leave: true, waitMs: 100 });
+    const response = await fetch(`${harness.sluice.url}/healthz`);
+    assert.equal(response.status, 200);
+    assert.equal(harness.fake.requests.length, requestsBefore);
+  });
 
   test('the server is still healthy after all of that', async () => {
     const response = await fetch(`${harness.sluice.url}/healthz`);

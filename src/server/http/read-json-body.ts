@@ -11,14 +11,8 @@ export async function readJsonBody(request: IncomingMessage, maxBodyBytes: numbe
   if (Number.isFinite(declaredLength) && declaredLength > maxBodyBytes) {
     throw tooLarge(maxBodyBytes);
   }
-  const chunks: Buffer[] = [];
-  let receivedBytes = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    receivedBytes += chunk.length;
-    if (receivedBytes > maxBodyBytes) throw tooLarge(maxBodyBytes);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const chunks = await collectBody(request, maxBodyBytes);
+  const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
   if (text.trim() === '') throw new SluiceError('bad_request', 'Request body is empty; expected a JSON object');
   let body: unknown;
   try {
@@ -34,4 +28,43 @@ export async function readJsonBody(request: IncomingMessage, maxBodyBytes: numbe
 
 function tooLarge(maxBodyBytes: number): SluiceError {
   return new SluiceError('payload_too_large', `Request body is larger than the limit of ${maxBodyBytes} bytes`);
+}
+
+/**
+ * The body's chunks, through 'data' and 'end' listeners: a body that arrived with the headers (almost
+ * every chat request) is complete within the same turn, without the stream's async iterator and its
+ * promise per chunk. Past `maxBodyBytes` the request is paused and the upload left unread.
+ */
+function collectBody(request: IncomingMessage, maxBodyBytes: number): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let receivedBytes = 0;
+    const onData = (chunk: Buffer): void => {
+      receivedBytes += chunk.length;
+      if (receivedBytes > maxBodyBytes) {
+        settle();
+        request.pause();
+        reject(tooLarge(maxBodyBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      settle();
+      resolve(chunks);
+    };
+    const onError = (error: Error): void => {
+      settle();
+      reject(error);
+    };
+    const onClose = (): void => {
+      if (request.complete) return;
+      settle();
+      reject(new SluiceError('bad_request', 'The client closed the connection before the request body was complete'));
+    };
+    const settle = (): void => {
+      request.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
