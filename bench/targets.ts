@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { RequestDialect } from './load.ts';
 
-export type TargetName = 'direct' | 'sluice' | 'sluice-events' | 'portkey' | 'fastapi' | 'naive-node';
+export type TargetName = 'direct' | 'sluice' | 'sluice-events' | 'portkey' | 'fastapi' | 'naive-node' | 'tcp-proxy';
 
 export interface LaunchOptions {
   upstreamBaseUrl: string;
@@ -188,6 +188,18 @@ export const targets: TargetDefinition[] = [
       const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, OPENAI_API_KEY: 'bench', PORT: String(port), HOST: '127.0.0.1' };
       const child = await launchProcess(process.execPath, [...(options.nodeFlags ?? []), `${benchDirectory}peers/naive-node/server.ts`], environment, options.logFile, `http://127.0.0.1:${port}/`);
       return { url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
+    },
+  },
+  {
+    name: 'tcp-proxy',
+    description: 'a byte-copying TCP proxy in Node (`net` sockets piped both ways): not a gateway, the floor under any Node relay on this machine',
+    unavailableReason: () => undefined,
+    async launch(options) {
+      const port = await freePort();
+      const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, PORT: String(port), HOST: '127.0.0.1' };
+      const upstreamPath = new URL(options.upstreamBaseUrl).pathname;
+      const child = await launchProcess(process.execPath, [...(options.nodeFlags ?? []), `${benchDirectory}peers/tcp-proxy/server.ts`], environment, options.logFile, `http://127.0.0.1:${port}${upstreamPath}/models`);
+      return { url: `http://127.0.0.1:${port}${upstreamPath}/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
     },
   },
 ];
