@@ -94,6 +94,14 @@ async function launchProcess(command: string, args: string[], environment: Recor
   return child;
 }
 
+/** The node flags of `npm start`, so that the benchmark runs Sluice as its README says to. */
+function startFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(`${repositoryDirectory}package.json`, 'utf8')) as { scripts: { start: string } };
+  const words = scripts.start.split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'src/server/main.ts') throw new Error(`npm start is not "node [flags] src/server/main.ts": ${scripts.start}`);
+  return words.slice(1, -1);
+}
+
 function sluiceTarget(name: 'sluice' | 'sluice-events', path: string, dialect: RequestDialect, description: string): TargetDefinition {
   return {
     name,
@@ -110,7 +118,7 @@ function sluiceTarget(name: 'sluice' | 'sluice-events', path: string, dialect: R
         SLUICE_DRAIN_MS: '0',
       };
       if (options.sendTimeoutMs !== undefined) environment.SLUICE_SEND_TIMEOUT_MS = String(options.sendTimeoutMs);
-      const child = await launchProcess(process.execPath, [...(options.nodeFlags ?? []), 'src/server/main.ts'], environment, options.logFile, `http://127.0.0.1:${port}/readyz`);
+      const child = await launchProcess(process.execPath, [...startFlags(), ...(options.nodeFlags ?? []), 'src/server/main.ts'], environment, options.logFile, `http://127.0.0.1:${port}/readyz`);
       return { url: `http://127.0.0.1:${port}${path}`, headers: {}, dialect, pid: child.pid, stop: () => stopChild(child) };
     },
   };
