@@ -129,6 +129,16 @@ describe('a retrieval that fails before the first byte', () => {
   });
 });
 
+describe('retrieval metrics', () => {
+  it('counts searches by outcome, with their duration', async () => {
+    const metrics = await (await fetch(`${harness.sluice.url}/metrics`)).text();
+    const count = (outcome: string): number => Number(new RegExp(`^sluice_retrieval_seconds_count\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    assert.ok(count('ok') >= 1, metrics);
+    assert.ok(count('error') >= 3, 'the refused, rate-limited and unavailable embeddings above');
+    assert.match(metrics, /^sluice_retrieval_seconds_bucket\{le="0\.005",outcome="ok"\} \d+$/m);
+  });
+});
+
 describe('a retrieval that waits', () => {
   it('is cancelled when the client leaves: the embedding request is aborted and the model never called', async () => {
     harness.fake.setScenario(embeddingsScenario({ fault: { afterTokens: 0, kind: 'hang' } }));

@@ -18,6 +18,13 @@ export function createMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers: [registry],
     }),
+    retrievals: new Histogram({
+      name: 'sluice_retrieval_seconds',
+      help: 'Searches of a collection before a grounded answer, by outcome (ok, error)',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
     tokensRelayed: new Counter({ name: 'sluice_tokens_relayed_total', help: 'Content deltas relayed to clients', labelNames: ['route'] as const, registers: [registry] }),
     cancellations: new Counter({ name: 'sluice_cancellations_total', help: 'Streams ended early, by reason', labelNames: ['reason'] as const, registers: [registry] }),
     upstreamErrors: new Counter({ name: 'sluice_upstream_errors_total', help: 'Upstream failures, by error code', labelNames: ['code'] as const, registers: [registry] }),

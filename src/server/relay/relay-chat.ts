@@ -91,7 +91,12 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     let grounding: Grounding | undefined;
     try {
       if (relay.retrieval !== undefined) {
-        grounding = await groundChatRequest(relay.retrieval, relay.chatRequest, signal);
+        const retrievalStartedAt = performance.now();
+        grounding = await groundChatRequest(relay.retrieval, relay.chatRequest, signal).catch((error: unknown) => {
+          metrics.retrievals.observe({ outcome: 'error' }, (performance.now() - retrievalStartedAt) / 1000);
+          throw error;
+        });
+        metrics.retrievals.observe({ outcome: 'ok' }, grounding.durationMs / 1000);
         meta.retrieval = { collection: relay.retrieval.collection, sourceCount: grounding.sources.length, durationMs: grounding.durationMs };
         tally.promptCharacters = JSON.stringify(grounding.chatRequest.messages).length;
       }
