@@ -46,6 +46,7 @@ export async function runOverhead(context: BenchContext): Promise<ScenarioReport
   // all of them rather than on whichever ran at that moment.
   const rounds = context.quick ? 1 : 5;
   const streamsPerRound = context.quick ? 30 : 45;
+  const warmupStreams = context.quick ? 300 : 1000;
   const job = (name: TargetName, running: RunningTarget, prefix: string, streams: number, tokens: number): StreamsJob => ({
     kind: 'streams',
     url: running.url,
@@ -62,9 +63,11 @@ export async function runOverhead(context: BenchContext): Promise<ScenarioReport
   const lineup = await launchLineup(context, 'overhead');
   const accumulated = new Map<TargetName, Accumulated>();
   try {
+    // Warm every target up as a long-lived process is: its request path run often enough to be compiled
+    // (a Node relay's time to first token falls by about half over its first few hundred requests).
     for (const [name, running] of lineup) {
       if (running instanceof Error) continue;
-      await context.load.run({ ...job(name, running, 'warmup', 20, 10), rampMs: 200 });
+      await context.load.run({ ...job(name, running, 'warmup', warmupStreams, 1), rampMs: 200 });
       accumulated.set(name, { ttftMs: [], latencyMs: [], gapMs: [], cpuMs: running.pid === undefined ? undefined : 0, events: 0, complete: 0, streams: 0, firstFailure: undefined });
     }
     for (let round = 0; round < rounds; round++) {
@@ -141,7 +144,7 @@ export async function runOverhead(context: BenchContext): Promise<ScenarioReport
     title: '1. Overhead at low load',
     markdown: [
       `${count} streams per target, ${concurrency} at a time, each ${spec.tokens} tokens at ${spec.tokensPerSecond} tokens/s, one token per event, ` +
-        `in ${rounds} round${rounds === 1 ? '' : 's'} of ${streamsPerRound} where the targets take turns. ` +
+        `in ${rounds} round${rounds === 1 ? '' : 's'} of ${streamsPerRound} where the targets take turns, after ${formatCount(warmupStreams)} one-token streams per target to warm it up. ` +
         'Token latency is each token\'s one-way time from the upstream\'s write to the client\'s read (same monotonic clock); ' +
         '"added" is the target minus direct at the same percentile. Milliseconds; p50 / p99.',
       '',
