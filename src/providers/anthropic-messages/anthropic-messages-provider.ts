@@ -3,9 +3,9 @@ import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../protocol/errors.ts';
 import type { StreamPart } from '../../protocol/stream-part.ts';
 import { mapSseStream } from '../map-sse-stream.ts';
-import type { Provider, ProviderStreamOptions } from '../provider.ts';
+import type { Provider } from '../provider.ts';
 import { parseJsonData } from '../read-sse-events.ts';
-import { openUpstreamEventStream } from '../upstream-http.ts';
+import { createSseProvider } from '../sse-provider.ts';
 import { toAnthropicMessagesBody } from './convert-request.ts';
 import { createAnthropicMappingState, mapAnthropicEvent } from './map-event.ts';
 import { anthropicVersion, type AnthropicStreamEvent } from './wire-schema.ts';
@@ -21,24 +21,17 @@ export interface AnthropicMessagesProviderOptions {
 
 /** Anthropic Messages (`POST /v1/messages`, streaming) and servers that speak it. */
 export function createAnthropicMessagesProvider(options: AnthropicMessagesProviderOptions): Provider {
-  const url = `${options.baseUrl}/v1/messages`;
-  const secrets = options.apiKey ? [options.apiKey] : [];
-  return {
+  const headers: Record<string, string> = { 'anthropic-version': anthropicVersion };
+  if (options.apiKey) headers['x-api-key'] = options.apiKey;
+  return createSseProvider({
     name: 'anthropic-messages',
-    demo: false,
-    async stream(request, streamOptions: ProviderStreamOptions) {
-      const headers: Record<string, string> = { 'anthropic-version': anthropicVersion, 'x-request-id': streamOptions.requestId };
-      if (options.apiKey) headers['x-api-key'] = options.apiKey;
-      const body = await openUpstreamEventStream(options.pool, {
-        url,
-        headers,
-        body: toAnthropicMessagesBody(request, streamOptions.upstreamModel, options.defaultMaxTokens),
-        signal: streamOptions.signal,
-        secrets,
-      });
-      return readAnthropicMessagesStream(body);
-    },
-  };
+    url: `${options.baseUrl}/v1/messages`,
+    pool: options.pool,
+    apiKey: options.apiKey,
+    headers,
+    toBody: (request, upstreamModel) => toAnthropicMessagesBody(request, upstreamModel, options.defaultMaxTokens),
+    read: readAnthropicMessagesStream,
+  });
 }
 
 /** Translates a Messages event stream body into parts; ends after `message_stop` or `error`. */

@@ -2,10 +2,10 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../protocol/errors.ts';
 import type { StreamPart } from '../../protocol/stream-part.ts';
-import type { Provider, ProviderStreamOptions } from '../provider.ts';
+import type { Provider } from '../provider.ts';
 import { mapSseStream } from '../map-sse-stream.ts';
 import { parseJsonData } from '../read-sse-events.ts';
-import { openUpstreamEventStream } from '../upstream-http.ts';
+import { createSseProvider } from '../sse-provider.ts';
 import { toChatCompletionsBody } from './convert-request.ts';
 import { createChunkMappingState, finishParts, mapChunk } from './map-chunk.ts';
 import { doneSentinel, type ChatCompletionChunk } from './wire-schema.ts';
@@ -19,24 +19,15 @@ export interface OpenAIChatProviderOptions {
 
 /** OpenAI Chat Completions and every server that speaks it (vLLM, Ollama, llama.cpp server). */
 export function createOpenAIChatProvider(options: OpenAIChatProviderOptions): Provider {
-  const url = `${options.baseUrl}/chat/completions`;
-  const secrets = options.apiKey ? [options.apiKey] : [];
-  return {
+  return createSseProvider({
     name: 'openai-chat',
-    demo: false,
-    async stream(request, streamOptions: ProviderStreamOptions) {
-      const headers: Record<string, string> = { 'x-request-id': streamOptions.requestId };
-      if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-      const body = await openUpstreamEventStream(options.pool, {
-        url,
-        headers,
-        body: toChatCompletionsBody(request, streamOptions.upstreamModel),
-        signal: streamOptions.signal,
-        secrets,
-      });
-      return readChatCompletionStream(body);
-    },
-  };
+    url: `${options.baseUrl}/chat/completions`,
+    pool: options.pool,
+    apiKey: options.apiKey,
+    headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+    toBody: toChatCompletionsBody,
+    read: readChatCompletionStream,
+  });
 }
 
 /** Translates a Chat Completions event stream body into parts; ends after `[DONE]` or an error chunk. */

@@ -3,9 +3,9 @@ import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../protocol/errors.ts';
 import type { StreamPart } from '../../protocol/stream-part.ts';
 import { mapSseStream } from '../map-sse-stream.ts';
-import type { Provider, ProviderStreamOptions } from '../provider.ts';
+import type { Provider } from '../provider.ts';
 import { parseJsonData } from '../read-sse-events.ts';
-import { openUpstreamEventStream } from '../upstream-http.ts';
+import { createSseProvider } from '../sse-provider.ts';
 import { toResponsesBody } from './convert-request.ts';
 import { createResponsesMappingState, mapResponsesEvent } from './map-event.ts';
 import type { ResponseStreamEvent } from './wire-schema.ts';
@@ -21,24 +21,15 @@ const terminalEvents = new Set(['response.completed', 'response.incomplete', 're
 
 /** The OpenAI Responses API (`POST /v1/responses`, streaming). */
 export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOptions): Provider {
-  const url = `${options.baseUrl}/responses`;
-  const secrets = options.apiKey ? [options.apiKey] : [];
-  return {
+  return createSseProvider({
     name: 'openai-responses',
-    demo: false,
-    async stream(request, streamOptions: ProviderStreamOptions) {
-      const headers: Record<string, string> = { 'x-request-id': streamOptions.requestId };
-      if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-      const body = await openUpstreamEventStream(options.pool, {
-        url,
-        headers,
-        body: toResponsesBody(request, streamOptions.upstreamModel),
-        signal: streamOptions.signal,
-        secrets,
-      });
-      return readResponsesStream(body);
-    },
-  };
+    url: `${options.baseUrl}/responses`,
+    pool: options.pool,
+    apiKey: options.apiKey,
+    headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+    toBody: toResponsesBody,
+    read: readResponsesStream,
+  });
 }
 
 /** Translates a Responses event stream body into parts; ends after the response's terminal event or `error`. */

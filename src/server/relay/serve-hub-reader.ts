@@ -80,11 +80,12 @@ export async function serveHubReader(
         break;
       }
       if (entries === undefined || connection.closed) break;
-      while (entries.length > 0 && entries[0]!.sequence <= skipThrough) {
-        const { part } = entries.shift()!;
+      let unsent = 0;
+      for (; unsent < entries.length && entries[unsent]!.sequence <= skipThrough; unsent += 1) {
+        const { part } = entries[unsent]!;
         if (part.type === 'text-delta') objects?.skip(part.text);
       }
-      const bytes = encodeEntries(streamId, entries, objects);
+      const bytes = encodeEntries(streamId, unsent === 0 ? entries : entries.slice(unsent), objects);
       if (bytes !== '' && !connection.write(bytes) && !(await connection.waitForDrain())) break;
     }
     if (!connection.closed) response.end();
