@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     },
   });
   const target = targets.find((candidate) => candidate.name === values.target);
-  if (target === undefined || !['sluice', 'sluice-events', 'portkey', 'naive-node', 'tcp-proxy'].includes(target.name)) throw new Error(`${values.target} is not a Node target`);
+  if (target === undefined || !['sluice', 'sluice-events', 'portkey', 'naive-node', 'http-floor', 'tcp-proxy'].includes(target.name)) throw new Error(`${values.target} is not a Node target`);
   const unavailable = target.unavailableReason();
   if (unavailable !== undefined) throw new Error(`${target.name} is not available: ${unavailable}`);
   const profileDirectory = fileURLToPath(new URL(`./results/profile-${Date.now()}`, import.meta.url));

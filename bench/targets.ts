@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { RequestDialect } from './load.ts';
 
-export type TargetName = 'direct' | 'sluice' | 'sluice-events' | 'portkey' | 'fastapi' | 'naive-node' | 'tcp-proxy';
+export type TargetName = 'direct' | 'sluice' | 'sluice-events' | 'portkey' | 'fastapi' | 'naive-node' | 'http-floor' | 'tcp-proxy';
 
 export interface LaunchOptions {
   upstreamBaseUrl: string;
@@ -195,6 +195,18 @@ export const targets: TargetDefinition[] = [
       const port = await freePort();
       const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, OPENAI_API_KEY: 'bench', PORT: String(port), HOST: '127.0.0.1' };
       const child = await launchProcess(process.execPath, [...(options.nodeFlags ?? []), `${benchDirectory}peers/naive-node/server.ts`], environment, options.logFile, `http://127.0.0.1:${port}/`);
+      return { url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
+    },
+  },
+  {
+    name: 'http-floor',
+    description: "Node's `http` server and undici `request`, bytes piped through with backpressure and abort on close: not a gateway, the floor for any relay on Sluice's HTTP stack",
+    unavailableReason: () => undefined,
+    async launch(options) {
+      const port = await freePort();
+      const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, PORT: String(port), HOST: '127.0.0.1' };
+      const flags = [...startFlags(), ...(options.nodeFlags ?? [])];
+      const child = await launchProcess(process.execPath, [...flags, `${benchDirectory}peers/http-floor/server.ts`], environment, options.logFile, `http://127.0.0.1:${port}/`);
       return { url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
     },
   },
