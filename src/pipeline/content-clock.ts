@@ -18,6 +18,7 @@ export class ContentClock implements Disposable {
   readonly startedAt = performance.now();
   firstContentAt: number | undefined;
   private lastContentAt = 0;
+  private idleHeld = false;
   private readonly timeouts: ContentTimeouts;
   private readonly abort: (reason: StreamAbort) => void;
   private firstTokenTimer: NodeJS.Timeout | undefined;
@@ -46,6 +47,19 @@ export class ContentClock implements Disposable {
     this.armIdle(this.timeouts.idleTimeoutMs);
   }
 
+  /**
+   * The upstream is not being read (the client socket is full): its silence from now until
+   * `releaseIdle()` is not idleness, and the idle gap counts again from the release.
+   */
+  holdIdle(): void {
+    this.idleHeld = true;
+  }
+
+  releaseIdle(): void {
+    this.idleHeld = false;
+    this.lastContentAt = performance.now();
+  }
+
   /** Content is over (the stream finished): only the total limit keeps running until disposal. */
   stopIdle(): void {
     clearTimeout(this.idleTimer);
@@ -56,7 +70,7 @@ export class ContentClock implements Disposable {
 
   private armIdle(delayMs: number): void {
     this.idleTimer = setTimeout(() => {
-      const remainingMs = this.lastContentAt + this.timeouts.idleTimeoutMs - performance.now();
+      const remainingMs = this.idleHeld ? this.timeouts.idleTimeoutMs : this.lastContentAt + this.timeouts.idleTimeoutMs - performance.now();
       if (remainingMs > 1) {
         this.armIdle(remainingMs);
         return;

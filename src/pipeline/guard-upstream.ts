@@ -1,9 +1,9 @@
 import { normalizeError, SluiceError } from '../protocol/errors.ts';
-import type { ErrorPart, StreamPart } from '../protocol/stream-part.ts';
+import { isTerminal, type ErrorPart, type StreamPart } from '../protocol/stream-part.ts';
 
 /**
  * The boundary between a provider and the rest of the pipeline. Whatever the upstream does, the
- * stream that leaves here ends with exactly one terminal part, `finish` or `error`:
+ * batches that leave here end with exactly one terminal part, `finish` or `error`, and none is empty:
  * a thrown error becomes an `error` part (the abort's own reason when the stream was aborted), and an
  * iterable that ends without a terminal part is an upstream failure, never a normal ending.
  *
@@ -11,25 +11,39 @@ import type { ErrorPart, StreamPart } from '../protocol/stream-part.ts';
  * `createStreamAccounting`); a part it returns is sent just before that part.
  */
 export async function* guardUpstream(
-  source: AsyncIterable<StreamPart>,
+  source: AsyncIterable<StreamPart[]>,
   signal: AbortSignal,
   observe: (part: StreamPart) => StreamPart | undefined = () => undefined,
-): AsyncGenerator<StreamPart> {
+): AsyncGenerator<StreamPart[]> {
   let terminal: ErrorPart;
   try {
-    for await (const part of source) {
-      const before = observe(part);
-      if (before !== undefined) yield before;
-      yield part;
-      if (part.type === 'finish' || part.type === 'error') return;
+    for await (const batch of source) {
+      const checked = observeBatch(batch, observe);
+      if (checked.length === 0) continue;
+      yield checked;
+      if (isTerminal(checked[checked.length - 1]!)) return;
     }
     terminal = toErrorPart(new SluiceError('upstream_error', 'The upstream ended the stream without finishing'));
   } catch (error) {
     terminal = toErrorPart(signal.aborted ? signal.reason : error);
   }
-  const before = observe(terminal);
-  if (before !== undefined) yield before;
-  yield terminal;
+  yield observeBatch([terminal], observe);
+}
+
+/** Observes each part of a batch, up to its first terminal part; copies the batch only to insert or cut. */
+function observeBatch(batch: StreamPart[], observe: (part: StreamPart) => StreamPart | undefined): StreamPart[] {
+  let copy: StreamPart[] | undefined;
+  for (let index = 0; index < batch.length; index += 1) {
+    const part = batch[index]!;
+    const before = observe(part);
+    if (before !== undefined) {
+      copy ??= batch.slice(0, index);
+      copy.push(before);
+    }
+    copy?.push(part);
+    if (isTerminal(part)) return copy ?? (index === batch.length - 1 ? batch : batch.slice(0, index + 1));
+  }
+  return copy ?? batch;
 }
 
 export function toErrorPart(error: unknown): ErrorPart {

@@ -24,7 +24,7 @@ export interface OpenUpstreamOptions {
 
 export interface OpenedUpstream {
   target: RouteTarget;
-  parts: AsyncIterable<StreamPart>;
+  parts: AsyncIterable<StreamPart[]>;
 }
 
 /**
@@ -67,7 +67,7 @@ export async function openWithFallbacks(targets: RouteTarget[], request: ChatReq
   throw lastFailure ?? new SluiceError('internal', 'The route has no upstream to try');
 }
 
-async function attempt(target: RouteTarget, request: ChatRequest, options: OpenUpstreamOptions, hasFallback: boolean): Promise<AsyncIterable<StreamPart>> {
+async function attempt(target: RouteTarget, request: ChatRequest, options: OpenUpstreamOptions, hasFallback: boolean): Promise<AsyncIterable<StreamPart[]>> {
   const { signal, policy } = options;
   if (!hasFallback) return target.provider.stream(request, { signal, upstreamModel: target.upstreamModel, requestId: options.requestId });
   // The attempt's own signal also follows the stream's, and stays on the upstream request for its whole life.

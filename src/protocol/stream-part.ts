@@ -98,3 +98,16 @@ export type StreamPartType = StreamPart['type'];
 export function assertNever(value: never): never {
   throw new Error(`Unhandled variant: ${JSON.stringify(value)}`);
 }
+
+/** `finish` and `error` end a stream: nothing follows them. */
+export function isTerminal(part: StreamPart): boolean {
+  return part.type === 'finish' || part.type === 'error';
+}
+
+/** Cuts a batch of parts after its first terminal part, in place; true when it has one. */
+export function endAtTerminal(parts: StreamPart[]): boolean {
+  const index = parts.findIndex(isTerminal);
+  if (index === -1) return false;
+  parts.length = index + 1;
+  return true;
+}

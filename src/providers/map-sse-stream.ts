@@ -1,6 +1,6 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { Readable } from 'node:stream';
-import type { StreamPart } from '../protocol/stream-part.ts';
+import { endAtTerminal, type StreamPart } from '../protocol/stream-part.ts';
 import { readSseEvents } from './read-sse-events.ts';
 
 /** How one vendor's event stream becomes parts: the pure per-event mapping and what an early end means. */
@@ -14,18 +14,18 @@ export interface SseStreamMapping {
 }
 
 /**
- * Reads an upstream event stream through a mapping, yielding parts until the first terminal one
- * (`finish` or `error`). Parts mapped before an unreadable event are still delivered, then the failure
- * ends the stream.
+ * Reads an upstream event stream through a mapping, yielding the parts of each read as one batch, up to
+ * the first terminal part (`finish` or `error`). Parts mapped before an unreadable event are still
+ * delivered, then the failure ends the stream.
  */
-export async function* mapSseStream(body: Readable, mapping: SseStreamMapping): AsyncGenerator<StreamPart> {
-  const parts: StreamPart[] = [];
+export async function* mapSseStream(body: Readable, mapping: SseStreamMapping): AsyncGenerator<StreamPart[]> {
   const reader = readSseEvents(body, mapping.isFinal);
   try {
     while (true) {
       let messages = reader.read();
       if (messages instanceof Promise) messages = await messages;
       if (messages === undefined) break;
+      const parts: StreamPart[] = [];
       let failure: unknown;
       for (const message of messages) {
         try {
@@ -35,19 +35,16 @@ export async function* mapSseStream(body: Readable, mapping: SseStreamMapping): 
           break;
         }
       }
-      for (const part of parts) {
-        yield part;
-        if (part.type === 'finish' || part.type === 'error') return;
-      }
-      parts.length = 0;
+      const ended = endAtTerminal(parts);
+      if (parts.length > 0) yield parts;
+      if (ended) return;
       if (failure) throw failure;
     }
   } finally {
     reader.close();
   }
+  const parts: StreamPart[] = [];
   mapping.mapEnd(parts);
-  for (const part of parts) {
-    yield part;
-    if (part.type === 'finish' || part.type === 'error') return;
-  }
+  endAtTerminal(parts);
+  if (parts.length > 0) yield parts;
 }

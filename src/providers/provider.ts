@@ -18,13 +18,14 @@ export interface ProviderStreamOptions {
  *
  * `stream()` resolves once the upstream has accepted the request (status 2xx, headers read), so that a
  * failure before the first byte can still become a real HTTP status or a fallback; it rejects with a
- * SluiceError in that case. After that, vendor error events are yielded as `error` parts, and transport
- * failures (a cut connection, garbage, an abort) are thrown from the iterator for the pipeline to
- * normalize. The iterable ends after a `finish` or `error` part, or throws.
+ * SluiceError in that case. After that it yields parts in batches, each what one read of the upstream
+ * completed, so that tokens that arrive together travel the pipeline together. Vendor error events are
+ * yielded as `error` parts, and transport failures (a cut connection, garbage, an abort) are thrown from
+ * the iterator for the pipeline to normalize. The iterable ends after a `finish` or `error` part, or throws.
  */
 export interface Provider {
   readonly name: string;
   /** True for the built-in demo model, so that every surface can label it. */
   readonly demo: boolean;
-  stream(request: ChatRequest, options: ProviderStreamOptions): Promise<AsyncIterable<StreamPart>>;
+  stream(request: ChatRequest, options: ProviderStreamOptions): Promise<AsyncIterable<StreamPart[]>>;
 }

@@ -5,9 +5,9 @@ import { SluiceError } from '../protocol/errors.ts';
 /** What `readSseEvents` returns: a pull reader, so that its consumer is the only async generator. */
 export interface SseEventReader {
   /**
-   * The SSE messages completed by the data buffered now, at least one, or undefined at the end of the
-   * body. Returns them directly when data is buffered, and a promise only when it has to wait for the
-   * network. Throws (or rejects with) an `upstream_error` SluiceError when the connection broke.
+   * The SSE messages completed by all the data buffered now, at least one, or undefined at the end of
+   * the body. Returns them directly when data is buffered, and a promise only when it has to wait for
+   * the network. Throws (or rejects with) an `upstream_error` SluiceError when the connection broke.
    */
   read(): EventSourceMessage[] | undefined | Promise<EventSourceMessage[] | undefined>;
   /** Stops reading: drains the body for keep-alive reuse after a final event, destroys it otherwise. */
@@ -15,9 +15,9 @@ export interface SseEventReader {
 }
 
 /**
- * Reads an upstream `text/event-stream` body into SSE messages, a batch per pull (so a chunk carrying
- * many events costs one await, not many). UTF-8 is decoded in streaming mode, so a character split
- * across chunks arrives whole.
+ * Reads an upstream `text/event-stream` body into SSE messages, a batch per pull: every event that the
+ * buffered data completes, so that events that piled up while the consumer was busy cost one await and
+ * leave together. UTF-8 is decoded in streaming mode, so a character split across chunks arrives whole.
  *
  * Pull-based: the body is read with `read()` only when the consumer pulls, so undici stops reading the
  * socket once its buffer is full. A plain reader rather than an async generator (and `read()` rather
@@ -49,14 +49,16 @@ export function readSseEvents(body: Readable, isFinal: (message: EventSourceMess
   body.on('error', onChange);
   body.on('close', onChange);
 
-  /** Parses what is buffered; true when there is nothing to parse now and the body is still open. */
+  /** Parses all that is buffered; true when that completed no event and the body is still open. */
   const readBuffered = (): boolean => {
-    while (batch.length === 0 && !ended) {
+    while (!ended) {
       const chunk = body.read() as Buffer | null;
       if (chunk !== null) {
         parser.feed(decoder.decode(chunk, { stream: true }));
         continue;
       }
+      // Events parsed before a failure are delivered first; the next read reports it.
+      if (batch.length > 0) return false;
       if (body.errored) throw brokenUpstream(body.errored);
       if (!body.readableEnded) {
         // Destroyed without an error and before its end: the connection went away mid-body.

@@ -15,7 +15,7 @@ export interface SseProviderSpec {
   /** Sent with every request (credentials, API version), besides Sluice's `x-request-id`. */
   headers: Record<string, string>;
   toBody(request: ChatRequest, upstreamModel: string): unknown;
-  read(body: Readable): AsyncIterable<StreamPart>;
+  read(body: Readable): AsyncIterable<StreamPart[]>;
 }
 
 /** A provider for an HTTP API that answers a POST with `text/event-stream`: the OpenAI and Anthropic ones. */

@@ -2,19 +2,22 @@ import { Readable } from 'node:stream';
 import type { StreamPart } from '../../src/protocol/stream-part.ts';
 import { loadTranscript } from '../support/fake-provider/transcript.ts';
 
-/** A provider's body reader: bytes of an upstream event stream in, parts out. */
-export type StreamReader = (body: Readable) => AsyncIterable<StreamPart>;
+/** A provider's body reader: bytes of an upstream event stream in, batches of parts out. */
+export type StreamReader = (body: Readable) => AsyncIterable<StreamPart[]>;
 
 /** The whole of `test/fixtures/<name>.chunks.txt` as the bytes an upstream would send. */
 export function fixtureBytes(name: string): Buffer {
   return Buffer.from(loadTranscript(name).map((frame) => frame.text).join(''), 'utf8');
 }
 
-/** Reads `chunks` through `reader`, collecting every part, or the error it threw. */
+/** Reads `chunks` through `reader`, collecting every part of every batch (none empty), or the error it threw. */
 export async function readParts(reader: StreamReader, chunks: Buffer[]): Promise<{ parts: StreamPart[]; error: unknown }> {
   const parts: StreamPart[] = [];
   try {
-    for await (const part of reader(Readable.from(chunks, { objectMode: false }))) parts.push(part);
+    for await (const batch of reader(Readable.from(chunks, { objectMode: false }))) {
+      if (batch.length === 0) throw new Error('the reader yielded an empty batch');
+      parts.push(...batch);
+    }
     return { parts, error: undefined };
   } catch (error) {
     return { parts, error };

@@ -35,7 +35,7 @@ export function createAnthropicMessagesProvider(options: AnthropicMessagesProvid
 }
 
 /** Translates a Messages event stream body into parts; ends after `message_stop` or `error`. */
-export function readAnthropicMessagesStream(body: Readable): AsyncGenerator<StreamPart> {
+export function readAnthropicMessagesStream(body: Readable): AsyncGenerator<StreamPart[]> {
   const state = createAnthropicMappingState();
   return mapSseStream(body, {
     isFinal: (message) => message.event === 'message_stop' || message.event === 'error',

@@ -24,23 +24,25 @@ export function createDemoProvider(options: DemoProviderOptions): Provider {
   };
 }
 
-async function* streamDemoAnswer(prompt: string, options: DemoProviderOptions, signal: AbortSignal, promptCharacters: number): AsyncGenerator<StreamPart> {
+async function* streamDemoAnswer(prompt: string, options: DemoProviderOptions, signal: AbortSignal, promptCharacters: number): AsyncGenerator<StreamPart[]> {
   const tokens = splitIntoTokens(composeDemoAnswer(prompt));
   const intervalMs = 1000 / options.tokensPerSecond;
-  yield { type: 'response-metadata', model: demoModelName };
+  yield [{ type: 'response-metadata', model: demoModelName }];
   try {
     await sleep(options.firstTokenDelayMs, undefined, { signal });
     for (const [index, token] of tokens.entries()) {
       if (index > 0) await sleep(intervalMs, undefined, { signal });
-      yield { type: 'text-delta', text: token };
+      yield [{ type: 'text-delta', text: token }];
     }
   } catch (error) {
     if (signal.aborted) throw abortReason(signal);
     throw error;
   }
   const promptTokens = Math.ceil(promptCharacters / 4);
-  yield { type: 'usage', usage: { promptTokens, completionTokens: tokens.length, totalTokens: promptTokens + tokens.length, estimated: false } };
-  yield { type: 'finish', finishReason: 'stop' };
+  yield [
+    { type: 'usage', usage: { promptTokens, completionTokens: tokens.length, totalTokens: promptTokens + tokens.length, estimated: false } },
+    { type: 'finish', finishReason: 'stop' },
+  ];
 }
 
 function lastUserText(messages: ChatMessage[]): string {

@@ -31,7 +31,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions): Pr
 }
 
 /** Translates a Chat Completions event stream body into parts; ends after `[DONE]` or an error chunk. */
-export function readChatCompletionStream(body: Readable): AsyncGenerator<StreamPart> {
+export function readChatCompletionStream(body: Readable): AsyncGenerator<StreamPart[]> {
   const state = createChunkMappingState();
   let done = false;
   return mapSseStream(body, {

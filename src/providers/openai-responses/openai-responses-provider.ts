@@ -33,7 +33,7 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
 }
 
 /** Translates a Responses event stream body into parts; ends after the response's terminal event or `error`. */
-export function readResponsesStream(body: Readable): AsyncGenerator<StreamPart> {
+export function readResponsesStream(body: Readable): AsyncGenerator<StreamPart[]> {
   const state = createResponsesMappingState();
   return mapSseStream(body, {
     isFinal: (message) => terminalEvents.has(message.event ?? ''),

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { createStreamAccounting, createStreamTally, estimateUsage, type StreamTally } from '../../pipeline/account-stream.ts';
-import { coalesceParts } from '../../pipeline/coalesce-parts.ts';
 import { ContentClock } from '../../pipeline/content-clock.ts';
 import { guardUpstream } from '../../pipeline/guard-upstream.ts';
+import { mergeDeltas } from '../../pipeline/merge-deltas.ts';
 import { openWithFallbacks } from '../../pipeline/open-with-fallbacks.ts';
 import { citeSources } from '../../pipeline/retrieval/cite-sources.ts';
 import { groundChatRequest, type Grounding, type RetrievalPlan } from '../../pipeline/retrieval/ground-chat-request.ts';
@@ -87,7 +87,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
   let providerName = route.targets[0]?.providerName ?? 'none';
   metrics.activeStreams.inc({ route: relay.route });
   try {
-    let upstream: AsyncIterable<StreamPart>;
+    let upstream: AsyncIterable<StreamPart[]>;
     let grounding: Grounding | undefined;
     try {
       if (relay.retrieval !== undefined) {
@@ -121,7 +121,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     const parts = grounding === undefined ? accounted : citeSources(accounted, grounding.sources);
     switch (relay.output.kind) {
       case 'stream':
-        await writeStream(relay, relay.output.dialect, meta, parts, connection, settings);
+        await writeStream(relay, relay.output.dialect, meta, parts, connection, clock, settings);
         break;
       case 'resumable':
         await relayResumable(services, relay.response, meta, parts, connection, abort);
@@ -138,12 +138,20 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
   }
 }
 
+/**
+ * Writes the dialect's events as batches come, one write per batch. While the client socket is full the
+ * next batch is not read, so the upstream's bytes wait in undici's bounded read buffer and then in TCP,
+ * pushing back on the provider; once the socket drains, everything that piled up is read as one batch
+ * and its deltas leave merged, as one event. That wait is the client's, not the upstream's: the idle
+ * timeout does not run through it (the send timeout watches it instead).
+ */
 async function writeStream(
   relay: RelayRequest,
   dialect: EgressDialect,
   meta: StreamMeta,
-  parts: AsyncIterable<StreamPart>,
+  parts: AsyncIterable<StreamPart[]>,
   connection: ClientConnection,
+  clock: ContentClock,
   settings: Settings,
 ): Promise<void> {
   writeEventStreamHead(relay.response, dialect.contentType, relay.requestId, dialect.headers);
@@ -154,11 +162,11 @@ async function writeStream(
   else if (!connection.write(opening) && !(await connection.waitForDrain())) return;
   if (dialect.heartbeat !== undefined) connection.startHeartbeat(dialect.heartbeat, settings.heartbeatMs);
   let failed = false;
-  for await (const batch of coalesceParts(parts, settings.maxPendingBytes)) {
+  for await (const batch of parts) {
     if (connection.closed) return;
     failed = batch[batch.length - 1]?.type === 'error';
-    const bytes = encoder.encode(batch);
-    if (bytes !== '' && !connection.write(bytes) && !(await connection.waitForDrain())) return;
+    const bytes = encoder.encode(mergeDeltas(batch));
+    if (bytes !== '' && !connection.write(bytes) && !(await waitForClient(connection, clock))) return;
   }
   if (connection.closed) return;
   // Ending the socket without the chunked body's terminator: every HTTP client reports an incomplete body.
@@ -166,14 +174,23 @@ async function writeStream(
   else relay.response.end();
 }
 
+async function waitForClient(connection: ClientConnection, clock: ContentClock): Promise<boolean> {
+  clock.holdIdle();
+  try {
+    return await connection.waitForDrain();
+  } finally {
+    clock.releaseIdle();
+  }
+}
+
 async function writeCollected(
   relay: RelayRequest,
   collector: ResponseCollector,
-  parts: AsyncIterable<StreamPart>,
+  parts: AsyncIterable<StreamPart[]>,
   tally: StreamTally,
   connection: ClientConnection,
 ): Promise<void> {
-  for await (const part of parts) collector.add(part);
+  for await (const batch of parts) for (const part of batch) collector.add(part);
   if (connection.closed) return;
   const headers = { 'x-request-id': relay.requestId };
   if (tally.error) {

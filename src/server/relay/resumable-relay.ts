@@ -24,7 +24,7 @@ export async function relayResumable(
   services: ResumableRelayServices,
   response: ServerResponse,
   meta: StreamMeta,
-  parts: AsyncIterable<StreamPart>,
+  parts: AsyncIterable<StreamPart[]>,
   connection: ClientConnection,
   abort: (reason: StreamAbort) => void,
 ): Promise<void> {
@@ -34,7 +34,7 @@ export async function relayResumable(
   const left = connection.closed;
   connection[Symbol.dispose]();
   const producing = (async () => {
-    for await (const part of parts) producer.append(part);
+    for await (const batch of parts) for (const part of batch) producer.append(part);
     await producer.settled();
   })();
   const reading = left ? undefined : serveHubReader(services, response, producer.openReader(0), { requestId: meta.requestId, fromStart: true });
