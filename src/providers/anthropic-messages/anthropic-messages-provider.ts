@@ -2,9 +2,8 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../protocol/errors.ts';
 import type { StreamPart } from '../../protocol/stream-part.ts';
-import { mapSseStream } from '../map-sse-stream.ts';
 import type { Provider } from '../provider.ts';
-import { parseJsonData } from '../read-sse-events.ts';
+import { mapSseStream, parseJsonData } from '../map-sse-stream.ts';
 import { createSseProvider } from '../sse-provider.ts';
 import { toAnthropicMessagesBody } from './convert-request.ts';
 import { createAnthropicMappingState, mapAnthropicEvent } from './map-event.ts';
@@ -35,7 +34,7 @@ export function createAnthropicMessagesProvider(options: AnthropicMessagesProvid
 }
 
 /** Translates a Messages event stream body into parts; ends after `message_stop` or `error`. */
-export function readAnthropicMessagesStream(body: Readable): AsyncGenerator<StreamPart[]> {
+export function readAnthropicMessagesStream(body: Readable): AsyncIterableIterator<StreamPart[]> {
   const state = createAnthropicMappingState();
   return mapSseStream(body, {
     isFinal: (message) => message.event === 'message_stop' || message.event === 'error',

@@ -3,8 +3,7 @@ import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../protocol/errors.ts';
 import type { StreamPart } from '../../protocol/stream-part.ts';
 import type { Provider } from '../provider.ts';
-import { mapSseStream } from '../map-sse-stream.ts';
-import { parseJsonData } from '../read-sse-events.ts';
+import { mapSseStream, parseJsonData } from '../map-sse-stream.ts';
 import { createSseProvider } from '../sse-provider.ts';
 import { toChatCompletionsBody } from './convert-request.ts';
 import { createChunkMappingState, finishParts, mapChunk } from './map-chunk.ts';
@@ -31,7 +30,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions): Pr
 }
 
 /** Translates a Chat Completions event stream body into parts; ends after `[DONE]` or an error chunk. */
-export function readChatCompletionStream(body: Readable): AsyncGenerator<StreamPart[]> {
+export function readChatCompletionStream(body: Readable): AsyncIterableIterator<StreamPart[]> {
   const state = createChunkMappingState();
   let done = false;
   return mapSseStream(body, {

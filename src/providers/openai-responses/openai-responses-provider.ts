@@ -2,9 +2,8 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../protocol/errors.ts';
 import type { StreamPart } from '../../protocol/stream-part.ts';
-import { mapSseStream } from '../map-sse-stream.ts';
 import type { Provider } from '../provider.ts';
-import { parseJsonData } from '../read-sse-events.ts';
+import { mapSseStream, parseJsonData } from '../map-sse-stream.ts';
 import { createSseProvider } from '../sse-provider.ts';
 import { toResponsesBody } from './convert-request.ts';
 import { createResponsesMappingState, mapResponsesEvent } from './map-event.ts';
@@ -33,7 +32,7 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
 }
 
 /** Translates a Responses event stream body into parts; ends after the response's terminal event or `error`. */
-export function readResponsesStream(body: Readable): AsyncGenerator<StreamPart[]> {
+export function readResponsesStream(body: Readable): AsyncIterableIterator<StreamPart[]> {
   const state = createResponsesMappingState();
   return mapSseStream(body, {
     isFinal: (message) => terminalEvents.has(message.event ?? ''),
