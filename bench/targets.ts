@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RequestDialect } from './load.ts';
 
@@ -18,6 +19,8 @@ export interface LaunchOptions {
   sendTimeoutMs?: number;
   /** Extra flags for the node process of a Node target, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
+  /** Sluice only: run the Sluice in this directory (another checkout, for a before/after) instead of this one. */
+  checkout?: string;
   logFile: string;
 }
 
@@ -80,10 +83,17 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function launchProcess(command: string, args: string[], environment: Record<string, string>, logFile: string, readyUrl: string): Promise<ChildProcess> {
+async function launchProcess(
+  command: string,
+  args: string[],
+  environment: Record<string, string>,
+  logFile: string,
+  readyUrl: string,
+  directory = repositoryDirectory,
+): Promise<ChildProcess> {
   mkdirSync(logFile.slice(0, logFile.lastIndexOf('/')), { recursive: true });
   const log = openSync(logFile, 'a');
-  const child = spawn(command, args, { cwd: repositoryDirectory, env: { ...process.env, ...environment }, stdio: ['ignore', log, log] });
+  const child = spawn(command, args, { cwd: directory, env: { ...process.env, ...environment }, stdio: ['ignore', log, log] });
   closeSync(log);
   try {
     await waitUntilReady(readyUrl, child, logFile);
@@ -94,9 +104,9 @@ async function launchProcess(command: string, args: string[], environment: Recor
   return child;
 }
 
-/** The node flags of `npm start`, so that the benchmark runs Sluice as its README says to. */
-function startFlags(): string[] {
-  const { scripts } = JSON.parse(readFileSync(`${repositoryDirectory}package.json`, 'utf8')) as { scripts: { start: string } };
+/** The node flags of `npm start` in `directory`, so that the benchmark runs Sluice as its README says to. */
+function startFlags(directory = repositoryDirectory): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const words = scripts.start.split(/\s+/);
   if (words[0] !== 'node' || words.at(-1) !== 'src/server/main.ts') throw new Error(`npm start is not "node [flags] src/server/main.ts": ${scripts.start}`);
   return words.slice(1, -1);
@@ -118,7 +128,9 @@ function sluiceTarget(name: 'sluice' | 'sluice-events', path: string, dialect: R
         SLUICE_DRAIN_MS: '0',
       };
       if (options.sendTimeoutMs !== undefined) environment.SLUICE_SEND_TIMEOUT_MS = String(options.sendTimeoutMs);
-      const child = await launchProcess(process.execPath, [...startFlags(), ...(options.nodeFlags ?? []), 'src/server/main.ts'], environment, options.logFile, `http://127.0.0.1:${port}/readyz`);
+      const directory = options.checkout ?? repositoryDirectory;
+      const args = [...startFlags(directory), ...(options.nodeFlags ?? []), 'src/server/main.ts'];
+      const child = await launchProcess(process.execPath, args, environment, options.logFile, `http://127.0.0.1:${port}/readyz`, directory);
       return { url: `http://127.0.0.1:${port}${path}`, headers: {}, dialect, pid: child.pid, stop: () => stopChild(child) };
     },
   };
@@ -200,7 +212,7 @@ export const targets: TargetDefinition[] = [
   },
   {
     name: 'http-floor',
-    description: "Node's `http` server and undici `request`, bytes piped through with backpressure and abort on close: not a gateway, the floor for any relay on Sluice's HTTP stack",
+    description: "Node's `http` server and undici `request`, bytes passed through with backpressure and abort on close: not a gateway, the floor for any relay on Sluice's HTTP stack",
     unavailableReason: () => undefined,
     async launch(options) {
       const port = await freePort();

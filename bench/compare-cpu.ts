@@ -1,0 +1,85 @@
+/**
+ * `node bench/compare-cpu.ts <checkout>,<checkout>[,...] [--rounds 5] [--streams 200] [--per 1]`: CPU per
+ * relayed event of Sluice run from each checkout, in alternating rounds under the same load, for the
+ * before and after of a hot-path change. A checkout is a directory holding Sluice, such as a worktree of
+ * the commit before (`git worktree add /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/`);
+ * `.` is this one. `http-floor` in the list runs that target instead.
+ *
+ * Each round starts the process fresh, warms it with 1,000 short streams, then runs `--streams` streams
+ * of 300 tokens at 50 tokens/s at once and divides the process's CPU time over them by the events it
+ * relayed. Alternating rounds spread the machine's noise over every checkout; the medians are the result.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LoadProcess, measureJob, UpstreamProcess } from './harness.ts';
+import type { StreamsResult } from './load.ts';
+import { formatTable } from './markdown.ts';
+import { countEvents, formatStreamModel, type StreamSpec } from './stream-spec.ts';
+import { targets, type TargetDefinition } from './targets.ts';
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function targetNamed(name: string): TargetDefinition {
+  const target = targets.find((candidate) => candidate.name === name);
+  if (target === undefined) throw new Error(`no target ${name}`);
+  return target;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { rounds: { type: 'string', default: '5' }, streams: { type: 'string', default: '200' }, per: { type: 'string', default: '1' } },
+  });
+  const checkouts = (positionals[0] ?? '').split(',').filter((entry) => entry !== '');
+  if (checkouts.length < 2) throw new Error('name at least two checkouts to compare, separated by commas (`.` is this one)');
+  const spec: StreamSpec = { tokens: 300, tokensPerSecond: 50, tokensPerEvent: Number(values.per), firstTokenDelayMs: 0, record: 'none' };
+  const warm: StreamSpec = { ...spec, tokens: 5, tokensPerSecond: 1000 };
+  const streams = Number(values.streams);
+  const logDirectory = fileURLToPath(new URL(`./results/compare-${Date.now()}`, import.meta.url));
+  const microsecondsPerEvent = new Map<string, number[]>(checkouts.map((checkout) => [checkout, []]));
+  const upstream = await UpstreamProcess.start();
+  const load = LoadProcess.start();
+  try {
+    for (let round = 1; round <= Number(values.rounds); round++) {
+      for (const [index, checkout] of checkouts.entries()) {
+        const logFile = `${logDirectory}/${index}-${round}.log`;
+        const running = checkout === 'http-floor'
+          ? await targetNamed('http-floor').launch({ upstreamBaseUrl: upstream.baseUrl, logFile })
+          : await targetNamed('sluice').launch({ upstreamBaseUrl: upstream.baseUrl, logFile, checkout: resolve(checkout) });
+        try {
+          const { url, headers, dialect, pid } = running;
+          await load.run<StreamsResult>({
+            kind: 'streams', url, headers, dialect, model: formatStreamModel(warm), streamIdPrefix: 'compare-warm',
+            expectedEvents: countEvents(warm), count: 1000, concurrency: 50, rampMs: 0, streamTimeoutMs: 60_000,
+          });
+          const { result, usage } = await measureJob<StreamsResult>(load, pid, {
+            kind: 'streams', url, headers, dialect, model: formatStreamModel(spec), streamIdPrefix: 'compare',
+            expectedEvents: countEvents(spec), count: streams, concurrency: streams, rampMs: 1000, streamTimeoutMs: 60_000,
+          });
+          const events = result.outcomes.reduce((sum, outcome) => sum + outcome.events, 0);
+          if (usage === undefined || events === 0) throw new Error(`${checkout}: nothing measured`);
+          const perEvent = (usage.cpuMs * 1000) / events;
+          microsecondsPerEvent.get(checkout)!.push(perEvent);
+          console.error(`round ${round}, ${checkout}: ${perEvent.toFixed(1)} µs per event (${events} events)`);
+        } finally {
+          await running.stop();
+        }
+      }
+    }
+  } finally {
+    await load.stop();
+    await upstream.stop();
+  }
+  console.log(`${streams} streams × ${spec.tokens} tokens at ${spec.tokensPerSecond} tokens/s, ${spec.tokensPerEvent} per event; CPU µs per relayed event\n`);
+  console.log(formatTable(['checkout', 'median', 'rounds'], checkouts.map((checkout) => {
+    const values = microsecondsPerEvent.get(checkout)!;
+    return [`\`${checkout}\``, median(values).toFixed(1), values.map((value) => value.toFixed(1)).join(' / ')];
+  })));
+}
+
+await main();
