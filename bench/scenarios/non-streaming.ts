@@ -8,7 +8,7 @@ import { formatCount, formatMs, formatTable } from '../markdown.ts';
 import { quantilesOf, type Quantiles } from '../stats.ts';
 import { formatStreamModel } from '../stream-spec.ts';
 import type { TargetName } from '../targets.ts';
-import { withTarget, type BenchContext, type ScenarioReport } from './context.ts';
+import { scenarioTargets, withTarget, type BenchContext, type ScenarioReport } from './context.ts';
 
 const ADDED_LATENCY_LIMIT_MS = 1;
 
@@ -27,7 +27,7 @@ export async function runNonStreaming(context: BenchContext): Promise<ScenarioRe
   // not be paced by the fake upstream where the peers get one JSON body at once.
   const model = formatStreamModel({ tokens: 50, tokensPerSecond: 1_000_000, tokensPerEvent: 50, firstTokenDelayMs: 0, record: 'none' });
   const results = new Map<TargetName, Level[] | Error>();
-  for (const target of context.targets) {
+  for (const target of scenarioTargets(context)) {
     // Sluice's events endpoint always streams.
     if (target.name === 'sluice-events') continue;
     context.progress(`non-streaming: ${target.name}`);
