@@ -15,14 +15,9 @@ import { parseArgs } from 'node:util';
 import { LoadProcess, measureJob, UpstreamProcess } from './harness.ts';
 import type { StreamsResult } from './load.ts';
 import { formatTable } from './markdown.ts';
+import { quantilesOf } from './stats.ts';
 import { countEvents, formatStreamModel, type StreamSpec } from './stream-spec.ts';
 import { targets, type TargetDefinition } from './targets.ts';
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 function targetNamed(name: string): TargetDefinition {
   const target = targets.find((candidate) => candidate.name === name);
@@ -78,7 +73,7 @@ async function main(): Promise<void> {
   console.log(`${streams} streams × ${spec.tokens} tokens at ${spec.tokensPerSecond} tokens/s, ${spec.tokensPerEvent} per event; CPU µs per relayed event\n`);
   console.log(formatTable(['checkout', 'median', 'rounds'], checkouts.map((checkout) => {
     const values = microsecondsPerEvent.get(checkout)!;
-    return [`\`${checkout}\``, median(values).toFixed(1), values.map((value) => value.toFixed(1)).join(' / ')];
+    return [`\`${checkout}\``, quantilesOf(Float64Array.from(values)).p50.toFixed(1), values.map((value) => value.toFixed(1)).join(' / ')];
   })));
 }
 

@@ -13,7 +13,7 @@ import { LoadProcess, measureJob, UpstreamProcess } from './harness.ts';
 import type { HoldResult, StreamsResult } from './load.ts';
 import { formatTable } from './markdown.ts';
 import { countEvents, formatStreamModel, type StreamSpec } from './stream-spec.ts';
-import { targets, type RunningTarget } from './targets.ts';
+import { nodeTargetNames, targets, type RunningTarget } from './targets.ts';
 
 interface HeapSnapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
@@ -65,9 +65,7 @@ async function snapshotOf(pid: number, directory: string): Promise<HeapCensus> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { target: { type: 'string', default: 'sluice' }, streams: { type: 'string', default: '1000' } } });
   const target = targets.find((candidate) => candidate.name === values.target);
-  if (target === undefined || !['sluice', 'sluice-events', 'naive-node', 'http-floor', 'tcp-proxy'].includes(target.name)) {
-    throw new Error(`${values.target} is not a Node target this tool can signal`);
-  }
+  if (target === undefined || !nodeTargetNames.has(target.name)) throw new Error(`${values.target} is not a Node target`);
   const streams = Number(values.streams);
   const directory = fileURLToPath(new URL(`./results/heap-${Date.now()}`, import.meta.url));
   mkdirSync(directory, { recursive: true });

@@ -13,7 +13,7 @@ import { LoadProcess, UpstreamProcess } from './harness.ts';
 import type { StreamsResult } from './load.ts';
 import { formatTable } from './markdown.ts';
 import { countEvents, formatStreamModel, type StreamSpec } from './stream-spec.ts';
-import { targets } from './targets.ts';
+import { nodeTargetNames, targets } from './targets.ts';
 
 interface ProfileNode {
   id: number;
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     },
   });
   const target = targets.find((candidate) => candidate.name === values.target);
-  if (target === undefined || !['sluice', 'sluice-events', 'portkey', 'naive-node', 'http-floor', 'tcp-proxy'].includes(target.name)) throw new Error(`${values.target} is not a Node target`);
+  if (target === undefined || !nodeTargetNames.has(target.name)) throw new Error(`${values.target} is not a Node target`);
   const unavailable = target.unavailableReason();
   if (unavailable !== undefined) throw new Error(`${target.name} is not available: ${unavailable}`);
   const profileDirectory = fileURLToPath(new URL(`./results/profile-${Date.now()}`, import.meta.url));

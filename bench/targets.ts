@@ -153,6 +153,9 @@ function pythonModulesMissing(modules: string[]): string | undefined {
   }
 }
 
+/** The targets that run on Node and pass `nodeFlags` to it, for the tools that profile or snapshot one. */
+export const nodeTargetNames: ReadonlySet<TargetName> = new Set<TargetName>(['sluice', 'sluice-events', 'portkey', 'naive-node', 'http-floor', 'tcp-proxy']);
+
 export const targets: TargetDefinition[] = [
   {
     name: 'direct',

@@ -1,5 +1,5 @@
 import { normalizeError, SluiceError } from '../protocol/errors.ts';
-import { isTerminal, type ErrorPart, type StreamPart } from '../protocol/stream-part.ts';
+import { isTerminalPart, type ErrorPart, type StreamPart } from '../protocol/stream-part.ts';
 
 /**
  * The boundary between a provider and the rest of the pipeline. Whatever the upstream does, the
@@ -21,7 +21,7 @@ export async function* guardUpstream(
       const checked = observeBatch(batch, observe);
       if (checked.length === 0) continue;
       yield checked;
-      if (isTerminal(checked[checked.length - 1]!)) return;
+      if (isTerminalPart(checked[checked.length - 1]!)) return;
     }
     terminal = toErrorPart(new SluiceError('upstream_error', 'The upstream ended the stream without finishing'));
   } catch (error) {
@@ -41,7 +41,7 @@ function observeBatch(batch: StreamPart[], observe: (part: StreamPart) => Stream
       copy.push(before);
     }
     copy?.push(part);
-    if (isTerminal(part)) return copy ?? (index === batch.length - 1 ? batch : batch.slice(0, index + 1));
+    if (isTerminalPart(part)) return copy ?? (index === batch.length - 1 ? batch : batch.slice(0, index + 1));
   }
   return copy ?? batch;
 }

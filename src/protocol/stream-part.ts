@@ -100,13 +100,13 @@ export function assertNever(value: never): never {
 }
 
 /** `finish` and `error` end a stream: nothing follows them. */
-export function isTerminal(part: StreamPart): boolean {
+export function isTerminalPart(part: StreamPart): boolean {
   return part.type === 'finish' || part.type === 'error';
 }
 
 /** Cuts a batch of parts after its first terminal part, in place; true when it has one. */
 export function endAtTerminal(parts: StreamPart[]): boolean {
-  const index = parts.findIndex(isTerminal);
+  const index = parts.findIndex(isTerminalPart);
   if (index === -1) return false;
   parts.length = index + 1;
   return true;

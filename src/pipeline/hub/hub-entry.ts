@@ -8,8 +8,3 @@ export interface HubEntry {
   sequence: number;
   part: StreamPart;
 }
-
-/** `finish` and `error` end a stream: nothing is appended after them. */
-export function isTerminalPart(part: StreamPart): boolean {
-  return part.type === 'finish' || part.type === 'error';
-}

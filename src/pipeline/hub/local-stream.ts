@@ -1,7 +1,7 @@
 import { SluiceError } from '../../protocol/errors.ts';
 import type { StreamMeta } from '../../protocol/stream-meta.ts';
-import type { StreamPart } from '../../protocol/stream-part.ts';
-import { isTerminalPart, type HubEntry } from './hub-entry.ts';
+import { isTerminalPart, type StreamPart } from '../../protocol/stream-part.ts';
+import type { HubEntry } from './hub-entry.ts';
 import { StreamLog } from './stream-log.ts';
 import type { HubProducer, HubReader, HubStreamHandlers, HubStreamOptions } from './stream-hub.ts';
 

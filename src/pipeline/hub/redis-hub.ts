@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { StreamMeta } from '../../protocol/stream-meta.ts';
-import type { ErrorPart } from '../../protocol/stream-part.ts';
-import { isTerminalPart } from './hub-entry.ts';
+import { isTerminalPart, type ErrorPart } from '../../protocol/stream-part.ts';
 import { storeUnavailable } from './hub-errors.ts';
 import { LocalStreams } from './local-streams.ts';
 import { cancelChannel, parseEntry, resultsOf, streamKeys } from './redis-keys.ts';

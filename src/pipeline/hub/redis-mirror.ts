@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { isTerminalPart, type HubEntry } from './hub-entry.ts';
+import { isTerminalPart } from '../../protocol/stream-part.ts';
+import type { HubEntry } from './hub-entry.ts';
 import type { StreamMirror } from './local-stream.ts';
 import { entryId, resultsOf, type StreamKeys } from './redis-keys.ts';
 

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { SluiceError } from '../../protocol/errors.ts';
 import type { StreamMeta } from '../../protocol/stream-meta.ts';
-import type { ErrorPart } from '../../protocol/stream-part.ts';
-import { isTerminalPart, type HubEntry } from './hub-entry.ts';
+import { isTerminalPart, type ErrorPart } from '../../protocol/stream-part.ts';
+import type { HubEntry } from './hub-entry.ts';
 import { fellBehind, storeUnavailable, unknownStream } from './hub-errors.ts';
 import { entryId, parseEntries, parseEntry, resultsOf, type StreamKeys } from './redis-keys.ts';
 import type { HubReader } from './stream-hub.ts';

@@ -1,6 +1,6 @@
-import type { StreamPart } from '../../protocol/stream-part.ts';
+import { isTerminalPart, type StreamPart } from '../../protocol/stream-part.ts';
+import type { HubEntry } from './hub-entry.ts';
 import { fellBehind } from './hub-errors.ts';
-import { isTerminalPart, type HubEntry } from './hub-entry.ts';
 
 /**
  * The in-memory log of one stream: numbered entries, the newest `maxEntries` kept, and the readers
