@@ -232,12 +232,15 @@ export function describeTimeContract(reader: DialectReader, upstream: UpstreamKi
 }
 
 /**
- * Waits until the upstream has stopped writing (its token count held for 200 ms, up to 10 s): socket
- * buffers on both hops fill up first, and the kernel grows them for a while. Returns the count.
+ * Waits until the upstream has stopped writing (its token count held for three polls 200 ms apart, up to
+ * 10 s): socket buffers on both hops fill up first, and the kernel grows them for a while. One quiet poll
+ * is not enough on a loaded machine, where the upstream itself may not have run for 200 ms. Returns the count.
  */
 async function waitForStall(upstream: RecordedRequest): Promise<number> {
   let sent = -1;
-  for (let polls = 0; polls < 50 && sent !== upstream.tokensSent; polls += 1) {
+  let quietPolls = 0;
+  for (let polls = 0; polls < 50 && quietPolls < 3; polls += 1) {
+    quietPolls = sent === upstream.tokensSent ? quietPolls + 1 : 0;
     sent = upstream.tokensSent;
     await sleep(200);
   }
