@@ -161,17 +161,16 @@ async function writeStream(
   if (opening === '') relay.response.flushHeaders();
   else if (!connection.write(opening) && !(await connection.waitForDrain())) return;
   if (dialect.heartbeat !== undefined) connection.startHeartbeat(dialect.heartbeat, settings.heartbeatMs);
-  let failed = false;
   for await (const batch of parts) {
     if (connection.closed) return;
-    failed = batch[batch.length - 1]?.type === 'error';
     const bytes = encoder.encode(mergeDeltas(batch));
+    if (dialect.cutOnError && batch[batch.length - 1]?.type === 'error') {
+      connection.cut(bytes);
+      return;
+    }
     if (bytes !== '' && !connection.write(bytes) && !(await waitForClient(connection, clock))) return;
   }
-  if (connection.closed) return;
-  // Ending the socket without the chunked body's terminator: every HTTP client reports an incomplete body.
-  if (failed && dialect.cutOnError) relay.response.socket?.end();
-  else relay.response.end();
+  if (!connection.closed) relay.response.end();
 }
 
 async function waitForClient(connection: ClientConnection, clock: ContentClock): Promise<boolean> {

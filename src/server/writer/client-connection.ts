@@ -43,6 +43,20 @@ export class ClientConnection implements Disposable {
     return accepted;
   }
 
+  /**
+   * Ends the connection without ending the response, so that every HTTP client reports the body as
+   * incomplete: `lastBytes` (not empty) and everything written before it reach the client first. The
+   * socket is ended from that write's callback, once the response has handed it every byte: since Node
+   * 24.22 a response holds chunked writes in a buffer of its own until the next tick, and ending (or
+   * destroying) the socket directly lost them.
+   */
+  cut(lastBytes: string): void {
+    if (this.closed) return;
+    const socket = this.response.socket;
+    this.lastWriteAt = performance.now();
+    if (!this.response.write(lastBytes, () => socket?.end())) this.armSendTimer();
+  }
+
   /** Resolves true when the socket drained, false when the client is gone (closed or cut off). */
   waitForDrain(): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
