@@ -14,12 +14,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DocumentInput } from '../src/retrieval/document.ts';
-import { createOpenAiEmbedder } from '../src/retrieval/openai-embedder.ts';
-import { createPostgresStore } from '../src/retrieval/postgres/postgres-store.ts';
-import type { RetrievalStore } from '../src/retrieval/retrieval-store.ts';
-import { createSqliteStore } from '../src/retrieval/sqlite/sqlite-store.ts';
-import type { StoreOptions } from '../src/retrieval/store-options.ts';
+import type { DocumentInput } from '../packages/server/src/retrieval/document.ts';
+import { createOpenAiEmbedder } from '../packages/server/src/retrieval/openai-embedder.ts';
+import { createPostgresStore } from '../packages/server/src/retrieval/postgres/postgres-store.ts';
+import type { RetrievalStore } from '../packages/server/src/retrieval/retrieval-store.ts';
+import { createSqliteStore } from '../packages/server/src/retrieval/sqlite/sqlite-store.ts';
+import type { StoreOptions } from '../packages/server/src/retrieval/store-options.ts';
 import { startEmbeddingsServer } from '../test/retrieval/embeddings-server.ts';
 import { startPostgres } from '../test/retrieval/start-postgres.ts';
 

@@ -104,19 +104,23 @@ async function launchProcess(
   return child;
 }
 
-/** The node flags of `npm start` in `directory`, so that the benchmark runs Sluice as its README says to. */
-function startFlags(directory = repositoryDirectory): string[] {
+/**
+ * How `npm start` in `directory` runs Sluice (its node flags and entry file), so that the benchmark runs
+ * it as the README says to, in any checkout, before or after the move to packages/.
+ */
+function startCommand(directory = repositoryDirectory): { flags: string[]; entry: string } {
   const { scripts } = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const words = scripts.start.split(/\s+/);
-  if (words[0] !== 'node' || words.at(-1) !== 'src/server/main.ts') throw new Error(`npm start is not "node [flags] src/server/main.ts": ${scripts.start}`);
-  return words.slice(1, -1);
+  const entry = words.at(-1) ?? '';
+  if (words[0] !== 'node' || !entry.endsWith('server/main.ts')) throw new Error(`npm start is not "node [flags] <...>/server/main.ts": ${scripts.start}`);
+  return { flags: words.slice(1, -1), entry };
 }
 
 function sluiceTarget(name: 'sluice' | 'sluice-events', path: string, dialect: RequestDialect, description: string): TargetDefinition {
   return {
     name,
     description,
-    unavailableReason: () => (existsSync(`${repositoryDirectory}src/server/main.ts`) ? undefined : 'src/server/main.ts does not exist yet'),
+    unavailableReason: () => (existsSync(join(repositoryDirectory, startCommand().entry)) ? undefined : `${startCommand().entry} does not exist`),
     async launch(options) {
       const port = await freePort();
       const environment: Record<string, string> = {
@@ -129,7 +133,8 @@ function sluiceTarget(name: 'sluice' | 'sluice-events', path: string, dialect: R
       };
       if (options.sendTimeoutMs !== undefined) environment.SLUICE_SEND_TIMEOUT_MS = String(options.sendTimeoutMs);
       const directory = options.checkout ?? repositoryDirectory;
-      const args = [...startFlags(directory), ...(options.nodeFlags ?? []), 'src/server/main.ts'];
+      const { flags, entry } = startCommand(directory);
+      const args = [...flags, ...(options.nodeFlags ?? []), entry];
       const child = await launchProcess(process.execPath, args, environment, options.logFile, `http://127.0.0.1:${port}/readyz`, directory);
       return { url: `http://127.0.0.1:${port}${path}`, headers: {}, dialect, pid: child.pid, stop: () => stopChild(child) };
     },
@@ -220,7 +225,7 @@ export const targets: TargetDefinition[] = [
     async launch(options) {
       const port = await freePort();
       const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, PORT: String(port), HOST: '127.0.0.1' };
-      const flags = [...startFlags(), ...(options.nodeFlags ?? [])];
+      const flags = [...startCommand().flags, ...(options.nodeFlags ?? [])];
       const child = await launchProcess(process.execPath, [...flags, `${benchDirectory}peers/http-floor/server.ts`], environment, options.logFile, `http://127.0.0.1:${port}/`);
       return { url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
     },

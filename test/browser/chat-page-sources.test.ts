@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildWebPage } from '../../scripts/build-web.ts';
+import { buildWebPage } from '../../packages/server/scripts/build-web.ts';
 import { requestJson } from '../rag/rag-support.ts';
 import { startHarness, type Harness } from '../support/sluice-harness.ts';
 

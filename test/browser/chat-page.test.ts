@@ -5,8 +5,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildWebPage } from '../../scripts/build-web.ts';
-import { startSluice } from '../../src/server/start-sluice.ts';
+import { buildWebPage } from '../../packages/server/scripts/build-web.ts';
+import { startSluice } from '../../packages/server/src/server/start-sluice.ts';
 import { startFakeProvider, type FakeProvider } from '../support/fake-provider/index.ts';
 
 const chromiumPath = '/usr/bin/chromium';

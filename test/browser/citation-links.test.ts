@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderMarkdown } from '../../src/web/render-markdown.ts';
+import { renderMarkdown } from '../../packages/server/src/web/render-markdown.ts';
 
 const links = { sourceCount: 3, anchorPrefix: 'source-m1-' };
 const citation = (number: number) => `<a href="#source-m1-${number}" class="citation">[${number}]</a>`;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { computeMessageStats, formatMilliseconds } from '../../src/web/message-stats.ts';
-import { renderMarkdown } from '../../src/web/render-markdown.ts';
+import { computeMessageStats, formatMilliseconds } from '../../packages/server/src/web/message-stats.ts';
+import { renderMarkdown } from '../../packages/server/src/web/render-markdown.ts';
 
 describe('chat page helpers', () => {
   it('computes time to first token and tokens per second from the message', () => {

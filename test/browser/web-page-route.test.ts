@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { buildWebPage } from '../../scripts/build-web.ts';
-import { serveWebPage, webPageContentSecurityPolicy } from '../../src/server/routes/web-page.ts';
+import { buildWebPage } from '../../packages/server/scripts/build-web.ts';
+import { serveWebPage, webPageContentSecurityPolicy } from '../../packages/server/src/server/routes/web-page.ts';
 
 describe('serveWebPage', () => {
   let server: Server;

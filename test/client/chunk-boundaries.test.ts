@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { streamChat, type ChatStreamEvent, type SluiceEvent } from '../../src/client/index.ts';
+import { streamChat, type ChatStreamEvent, type SluiceEvent } from '@sluice/client';
 import { ping, sse } from './support/scripted-server.ts';
 
 const events: SluiceEvent[] = [

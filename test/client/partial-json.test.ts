@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePartialJson, streamPartialObjects, type SluiceEvent } from '../../src/client/index.ts';
+import { parsePartialJson, streamPartialObjects, type SluiceEvent } from '@sluice/client';
 
 const whole = {
   title: 'Grüße "x" \\ 👋',

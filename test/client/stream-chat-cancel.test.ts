@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { streamChat } from '../../src/client/index.ts';
+import { streamChat } from '@sluice/client';
 import { delay, meta, sse, startScriptedServer, writeSseHead, type ScriptedServer } from './support/scripted-server.ts';
 
 /** The server sees the client's socket close within this; loopback makes it far less in practice. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { streamChat, type SluiceClientError } from '../../src/client/index.ts';
+import { streamChat, type SluiceClientError } from '@sluice/client';
 import { meta, sse, startScriptedServer, writeSseHead, type ScriptedServer } from './support/scripted-server.ts';
 
 type Route = (response: ServerResponse) => void;

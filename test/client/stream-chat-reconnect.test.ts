@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { streamChat, type ReconnectInfo, type ResumeInfo, type SluiceEvent } from '../../src/client/index.ts';
+import { streamChat, type ReconnectInfo, type ResumeInfo, type SluiceEvent } from '@sluice/client';
 import {
   delay,
   meta,

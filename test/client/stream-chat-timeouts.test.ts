@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { streamChat } from '../../src/client/index.ts';
+import { streamChat } from '@sluice/client';
 import {
   meta,
   ping,

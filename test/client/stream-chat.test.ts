@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { streamChat, type ChatStreamEvent, type SluiceEvent } from '../../src/client/index.ts';
+import { streamChat, type ChatStreamEvent, type SluiceEvent } from '@sluice/client';
 import { meta, ping, sse, startScriptedServer, writeSseHead, type ScriptedServer } from './support/scripted-server.ts';
 
 const allEvents: SluiceEvent[] = [

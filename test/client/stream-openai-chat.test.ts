@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { streamOpenAIChat, type ChatStreamEvent } from '../../src/client/index.ts';
+import { streamOpenAIChat, type ChatStreamEvent } from '@sluice/client';
 import { startScriptedServer, writeSseHead, type ScriptedServer } from './support/scripted-server.ts';
 
 const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-test' };

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createParser } from 'eventsource-parser';
-import type { StreamPart } from '../../src/protocol/stream-part.ts';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import { toAnthropicMessagesBody } from '../../src/providers/anthropic-messages/convert-request.ts';
-import { createAnthropicMessageCollector } from '../../src/server/dialects/anthropic-messages/anthropic-message-collector.ts';
-import { anthropicMessagesDialect } from '../../src/server/dialects/anthropic-messages/anthropic-messages-egress.ts';
-import { decodeAnthropicMessagesRequest } from '../../src/server/dialects/anthropic-messages/anthropic-messages-ingress.ts';
-import type { StreamMeta } from '../../src/server/dialects/egress-dialect.ts';
+import { SluiceError, type StreamPart } from '@sluice/protocol';
+import { toAnthropicMessagesBody } from '../../packages/server/src/providers/anthropic-messages/convert-request.ts';
+import { createAnthropicMessageCollector } from '../../packages/server/src/server/dialects/anthropic-messages/anthropic-message-collector.ts';
+import { anthropicMessagesDialect } from '../../packages/server/src/server/dialects/anthropic-messages/anthropic-messages-egress.ts';
+import { decodeAnthropicMessagesRequest } from '../../packages/server/src/server/dialects/anthropic-messages/anthropic-messages-ingress.ts';
+import type { StreamMeta } from '../../packages/server/src/server/dialects/egress-dialect.ts';
 
 const meta: StreamMeta = { streamId: 'abc', requestId: 'req-1', model: 'claude-test', created: 1_700_000_000, demo: false };
 

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createParser } from 'eventsource-parser';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import type { StreamPart } from '../../src/protocol/stream-part.ts';
-import type { StreamMeta } from '../../src/server/dialects/egress-dialect.ts';
-import { createResponsesCollector, openaiResponsesDialect } from '../../src/server/dialects/openai-responses/responses-egress.ts';
-import { decodeResponsesRequest } from '../../src/server/dialects/openai-responses/responses-ingress.ts';
+import { SluiceError, type StreamPart } from '@sluice/protocol';
+import type { StreamMeta } from '../../packages/server/src/server/dialects/egress-dialect.ts';
+import { createResponsesCollector, openaiResponsesDialect } from '../../packages/server/src/server/dialects/openai-responses/responses-egress.ts';
+import { decodeResponsesRequest } from '../../packages/server/src/server/dialects/openai-responses/responses-ingress.ts';
 
 const meta: StreamMeta = { streamId: 's1', requestId: 'req-1', model: 'gpt-test', created: 1_700_000_000, demo: false };
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createParser } from 'eventsource-parser';
-import type { StreamPart } from '../../src/protocol/stream-part.ts';
-import { uiMessageStreamDialect } from '../../src/server/dialects/ai-sdk-ui/ui-message-egress.ts';
-import { decodeUIMessageRequest } from '../../src/server/dialects/ai-sdk-ui/ui-message-ingress.ts';
-import type { StreamMeta } from '../../src/server/dialects/egress-dialect.ts';
+import type { StreamPart } from '@sluice/protocol';
+import { uiMessageStreamDialect } from '../../packages/server/src/server/dialects/ai-sdk-ui/ui-message-egress.ts';
+import { decodeUIMessageRequest } from '../../packages/server/src/server/dialects/ai-sdk-ui/ui-message-ingress.ts';
+import type { StreamMeta } from '../../packages/server/src/server/dialects/egress-dialect.ts';
 
 const meta: StreamMeta = { streamId: 'u1', requestId: 'req-1', model: 'gpt-test', created: 1_700_000_000, demo: false };
 

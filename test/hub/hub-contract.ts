@@ -9,11 +9,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HubEntry } from '../../src/pipeline/hub/hub-entry.ts';
-import type { HubProducer, HubReader, HubStopReason, HubStreamOptions, StreamHub } from '../../src/pipeline/hub/stream-hub.ts';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import type { StreamMeta } from '../../src/protocol/stream-meta.ts';
-import type { StreamPart } from '../../src/protocol/stream-part.ts';
+import type { HubEntry } from '../../packages/server/src/pipeline/hub/hub-entry.ts';
+import type { HubProducer, HubReader, HubStopReason, HubStreamOptions, StreamHub } from '../../packages/server/src/pipeline/hub/stream-hub.ts';
+import { SluiceError, type StreamMeta, type StreamPart } from '@sluice/protocol';
 
 export const contractOptions: HubStreamOptions = { maxEntries: 20, retentionMs: 400, graceMs: 150 };
 

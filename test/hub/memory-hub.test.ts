@@ -1,4 +1,4 @@
-import { createMemoryHub } from '../../src/pipeline/hub/memory-hub.ts';
+import { createMemoryHub } from '../../packages/server/src/pipeline/hub/memory-hub.ts';
 import { contractOptions, runHubContract } from './hub-contract.ts';
 
 runHubContract(

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRedisHub, type RedisHubOptions } from '../../src/pipeline/hub/redis-hub.ts';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import type { StreamMeta } from '../../src/protocol/stream-meta.ts';
+import { createRedisHub, type RedisHubOptions } from '../../packages/server/src/pipeline/hub/redis-hub.ts';
+import { SluiceError, type StreamMeta } from '@sluice/protocol';
 import { findFreePort, startRedis, type TemporaryRedis } from '../support/start-redis.ts';
 import { contractOptions, runHubContract } from './hub-contract.ts';
 

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
-import { createModelRouter, type RouteConfig } from '../../src/pipeline/route-model.ts';
-import type { Provider } from '../../src/providers/provider.ts';
-import { loadSettings, SettingsError } from '../../src/server/config/settings.ts';
+import { createModelRouter, type RouteConfig } from '../../packages/server/src/pipeline/route-model.ts';
+import type { Provider } from '../../packages/server/src/providers/provider.ts';
+import { loadSettings, SettingsError } from '../../packages/server/src/server/config/settings.ts';
 import { openaiChatReader } from '../support/dialect-readers.ts';
 import { startHarness, upstreamSecret, type Harness } from '../support/sluice-harness.ts';
 import { readStream } from '../support/sse-client.ts';

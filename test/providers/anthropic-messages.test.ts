@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ChatRequest } from '../../src/protocol/chat-request.ts';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import type { StreamPart } from '../../src/protocol/stream-part.ts';
-import { readAnthropicMessagesStream } from '../../src/providers/anthropic-messages/anthropic-messages-provider.ts';
-import { toAnthropicMessagesBody } from '../../src/providers/anthropic-messages/convert-request.ts';
-import { createAnthropicMappingState, mapAnthropicEvent } from '../../src/providers/anthropic-messages/map-event.ts';
+import { type ChatRequest, SluiceError, type StreamPart } from '@sluice/protocol';
+import { readAnthropicMessagesStream } from '../../packages/server/src/providers/anthropic-messages/anthropic-messages-provider.ts';
+import { toAnthropicMessagesBody } from '../../packages/server/src/providers/anthropic-messages/convert-request.ts';
+import { createAnthropicMappingState, mapAnthropicEvent } from '../../packages/server/src/providers/anthropic-messages/map-event.ts';
 import { byteSplits, fixtureBytes, readParts, textOf } from './replay-fixture.ts';
 
 describe('Anthropic Messages: stream translation from documented transcripts', () => {

@@ -6,8 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { StreamPart } from '../../src/protocol/stream-part.ts';
-import { readChatCompletionStream } from '../../src/providers/openai-chat/openai-chat-provider.ts';
+import type { StreamPart } from '@sluice/protocol';
+import { readChatCompletionStream } from '../../packages/server/src/providers/openai-chat/openai-chat-provider.ts';
 import { readStream } from '../support/sse-client.ts';
 import { startHarness, type Harness } from '../support/sluice-harness.ts';
 import { byteSplits, fixtureBytes, readParts, textOf } from './replay-fixture.ts';

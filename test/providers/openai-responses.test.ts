@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ChatRequest } from '../../src/protocol/chat-request.ts';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import { toResponsesBody } from '../../src/providers/openai-responses/convert-request.ts';
-import { readResponsesStream } from '../../src/providers/openai-responses/openai-responses-provider.ts';
+import { type ChatRequest, SluiceError } from '@sluice/protocol';
+import { toResponsesBody } from '../../packages/server/src/providers/openai-responses/convert-request.ts';
+import { readResponsesStream } from '../../packages/server/src/providers/openai-responses/openai-responses-provider.ts';
 import { byteSplits, fixtureBytes, readParts, textOf } from './replay-fixture.ts';
 
 const fixtures = ['openai-responses-basic', 'openai-responses-function-call', 'openai-responses-incomplete', 'openai-responses-failed'];

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { StreamPart } from '../../src/protocol/stream-part.ts';
+import type { StreamPart } from '@sluice/protocol';
 import { loadTranscript } from '../support/fake-provider/transcript.ts';
 
 /** A provider's body reader: bytes of an upstream event stream in, batches of parts out. */

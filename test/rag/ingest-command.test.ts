@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { startHarness } from '../support/sluice-harness.ts';
 import { readStream } from '../support/sse-client.ts';
 import { parseEvents, requestJson } from './rag-support.ts';
+import { sluiceCommand } from '../support/sluice-command.ts';
 
-const mainPath = new URL('../../src/server/main.ts', import.meta.url).pathname;
 const repositoryRoot = new URL('../..', import.meta.url).pathname;
 
 let directory: string;
@@ -47,7 +47,7 @@ function run(command: string, args: string[], environment: Record<string, string
   });
 }
 
-const ingest = (...args: string[]) => run(process.execPath, [mainPath, 'ingest', ...args]);
+const ingest = (...args: string[]) => run(process.execPath, sluiceCommand('ingest', ...args));
 
 describe('sluice ingest', () => {
   it('ingests the folder in batches with progress, and a server on the same store serves it', async () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Settings } from '../../src/server/config/settings.ts';
+import type { Settings } from '../../packages/server/src/server/config/settings.ts';
 import type { RecordedRequest, Scenario } from '../support/fake-provider/index.ts';
 import { startHarness, type Harness } from '../support/sluice-harness.ts';
 import { openStream, readStream } from '../support/sse-client.ts';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { createChatStore } from '../../src/react/index.ts';
+import { createChatStore } from '@sluice/react';
 import { requestJson } from '../rag/rag-support.ts';
 import { startHarness, type Harness } from '../support/sluice-harness.ts';
 

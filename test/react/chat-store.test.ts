@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createChatStore, type ChatState, type ChatStatus } from '../../src/react/index.ts';
+import { createChatStore, type ChatState, type ChatStatus } from '@sluice/react';
 import { delay, meta, sse, startScriptedServer, writeSseHead, type ScriptedServer } from '../client/support/scripted-server.ts';
 
 describe('createChatStore', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
-import { createChatStore, useChat, type UseChatHelpers } from '../../src/react/index.ts';
+import { createChatStore, useChat, type UseChatHelpers } from '@sluice/react';
 
 describe('useChat', () => {
   it('renders the store snapshot and exposes its actions', () => {

@@ -8,8 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SluiceClientError } from '../../src/client/client-error.ts';
-import { streamChat } from '../../src/client/stream-chat.ts';
+import { SluiceClientError, streamChat } from '@sluice/client';
 import { eventually, startHarness, type Harness } from '../support/sluice-harness.ts';
 import { openStream, readStream } from '../support/sse-client.ts';
 import { findFreePort } from '../support/start-redis.ts';

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { streamChat } from '../../src/client/stream-chat.ts';
+import { streamChat } from '@sluice/client';
 import { startFakeProvider, type FakeProvider } from '../support/fake-provider/index.ts';
 import { eventually } from '../support/sluice-harness.ts';
 import { spawnSluice, type SluiceProcess } from '../support/sluice-process.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import { chunkDocument } from '../../src/retrieval/chunk-document.ts';
+import { SluiceError } from '@sluice/protocol';
+import { chunkDocument } from '../../packages/server/src/retrieval/chunk-document.ts';
 
 const small = { maxChunkChars: 200, overlapChars: 60 };
 

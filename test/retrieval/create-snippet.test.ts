@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createSnippet } from '../../src/retrieval/create-snippet.ts';
+import { createSnippet } from '../../packages/server/src/retrieval/create-snippet.ts';
 
 const filler = (count: number, word: string) => Array(count).fill(word).join(' ');
 

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ChatMessage } from '../../src/protocol/chat-request.ts';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import { buildGroundedMessages, findQuestion } from '../../src/retrieval/prompt/build-grounded-messages.ts';
-import { findCitations } from '../../src/retrieval/prompt/find-citations.ts';
+import { type ChatMessage, SluiceError } from '@sluice/protocol';
+import { buildGroundedMessages, findQuestion } from '../../packages/server/src/retrieval/prompt/build-grounded-messages.ts';
+import { findCitations } from '../../packages/server/src/retrieval/prompt/find-citations.ts';
 
 const sources = [
   { title: 'The Marrowind', text: 'The Marrowind carries cinnamon.' },

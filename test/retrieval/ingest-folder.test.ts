@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import { ingestFolder } from '../../src/retrieval/ingest-folder.ts';
-import { createSqliteStore } from '../../src/retrieval/sqlite/sqlite-store.ts';
+import { SluiceError } from '@sluice/protocol';
+import { ingestFolder } from '../../packages/server/src/retrieval/ingest-folder.ts';
+import { createSqliteStore } from '../../packages/server/src/retrieval/sqlite/sqlite-store.ts';
 
 function makeFolder(t: TestContext, files: Record<string, string | Buffer>): string {
   const folder = mkdtempSync(join(tmpdir(), 'sluice-ingest-'));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type RequestListener } from 'node:http';
 import { describe, it, type TestContext } from 'node:test';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import { createOpenAiEmbedder } from '../../src/retrieval/openai-embedder.ts';
+import { SluiceError } from '@sluice/protocol';
+import { createOpenAiEmbedder } from '../../packages/server/src/retrieval/openai-embedder.ts';
 import { startEmbeddingsServer } from './embeddings-server.ts';
 
 const apiKey = 'sk-secret-0123456789';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createRetrievalStore } from '../../src/retrieval/create-retrieval-store.ts';
-import { createOpenAiEmbedder } from '../../src/retrieval/openai-embedder.ts';
-import { createPostgresStore } from '../../src/retrieval/postgres/postgres-store.ts';
+import { createRetrievalStore } from '../../packages/server/src/retrieval/create-retrieval-store.ts';
+import { createOpenAiEmbedder } from '../../packages/server/src/retrieval/openai-embedder.ts';
+import { createPostgresStore } from '../../packages/server/src/retrieval/postgres/postgres-store.ts';
 import { startEmbeddingsServer } from './embeddings-server.ts';
 import { describeRetrievalStoreContract } from './retrieval-store-contract.ts';
 import { startPostgres, type TemporaryPostgres } from './start-postgres.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractQueryTerms } from '../../src/retrieval/query-terms.ts';
+import { extractQueryTerms } from '../../packages/server/src/retrieval/query-terms.ts';
 
 describe('extractQueryTerms', () => {
   it('keeps distinct lowercase words of letters, digits and marks, and nothing else', () => {

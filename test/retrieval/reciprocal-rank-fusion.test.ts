@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fuseRankings } from '../../src/retrieval/reciprocal-rank-fusion.ts';
+import { fuseRankings } from '../../packages/server/src/retrieval/reciprocal-rank-fusion.ts';
 
 describe('fuseRankings', () => {
   it('sums 1 / (k + rank) over the rankings and orders by the sum', () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createOpenAiEmbedder } from '../../src/retrieval/openai-embedder.ts';
-import { createPostgresStore } from '../../src/retrieval/postgres/postgres-store.ts';
-import type { RetrievalStore } from '../../src/retrieval/retrieval-store.ts';
-import { createSqliteStore } from '../../src/retrieval/sqlite/sqlite-store.ts';
-import type { StoreOptions } from '../../src/retrieval/store-options.ts';
+import { createOpenAiEmbedder } from '../../packages/server/src/retrieval/openai-embedder.ts';
+import { createPostgresStore } from '../../packages/server/src/retrieval/postgres/postgres-store.ts';
+import type { RetrievalStore } from '../../packages/server/src/retrieval/retrieval-store.ts';
+import { createSqliteStore } from '../../packages/server/src/retrieval/sqlite/sqlite-store.ts';
+import type { StoreOptions } from '../../packages/server/src/retrieval/store-options.ts';
 import { generateAmberlineCorpus, type CorpusQuestion } from '../fixtures/corpus/amberline-corpus.ts';
 import { startEmbeddingsServer, type EmbeddingsServer } from './embeddings-server.ts';
 import { startPostgres, type TemporaryPostgres } from './start-postgres.ts';

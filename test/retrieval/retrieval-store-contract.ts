@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { SluiceError } from '../../src/protocol/errors.ts';
-import type { DocumentInput } from '../../src/retrieval/document.ts';
-import { createOpenAiEmbedder } from '../../src/retrieval/openai-embedder.ts';
-import type { RetrievalStore } from '../../src/retrieval/retrieval-store.ts';
-import type { StoreOptions } from '../../src/retrieval/store-options.ts';
+import { SluiceError } from '@sluice/protocol';
+import type { DocumentInput } from '../../packages/server/src/retrieval/document.ts';
+import { createOpenAiEmbedder } from '../../packages/server/src/retrieval/openai-embedder.ts';
+import type { RetrievalStore } from '../../packages/server/src/retrieval/retrieval-store.ts';
+import type { StoreOptions } from '../../packages/server/src/retrieval/store-options.ts';
 import { startEmbeddingsServer, type EmbeddingsServer } from './embeddings-server.ts';
 
 /** Makes a new, empty store on each call. */

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createRetrievalStore } from '../../src/retrieval/create-retrieval-store.ts';
-import { createSqliteStore } from '../../src/retrieval/sqlite/sqlite-store.ts';
+import { createRetrievalStore } from '../../packages/server/src/retrieval/create-retrieval-store.ts';
+import { createSqliteStore } from '../../packages/server/src/retrieval/sqlite/sqlite-store.ts';
 import { describeRetrievalStoreContract } from './retrieval-store-contract.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'sluice-sqlite-'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createChunkVectors, createVectorCache, findNearestChunks, type StoredVector } from '../../src/retrieval/vector-index.ts';
+import { createChunkVectors, createVectorCache, findNearestChunks, type StoredVector } from '../../packages/server/src/retrieval/vector-index.ts';
 
 function stored(documentId: string, values: number[]): StoredVector {
   return { documentId, chunkIndex: 0, embedding: new Uint8Array(Float32Array.from(values).buffer) };

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startSluice, type SluiceInstance } from '../../src/server/start-sluice.ts';
+import { startSluice, type SluiceInstance } from '../../packages/server/src/server/start-sluice.ts';
 import { sluiceReader } from '../support/dialect-readers.ts';
 import { readStream } from '../support/sse-client.ts';
 import { spawnSluice } from '../support/sluice-process.ts';
@@ -59,7 +59,7 @@ test('at its default pace the demo thinks a moment, then streams tens of tokens 
 });
 
 test('no demo answer repeats a paragraph', async () => {
-  const { composeDemoAnswer } = await import('../../src/providers/demo/demo-text.ts');
+  const { composeDemoAnswer } = await import('../../packages/server/src/providers/demo/demo-text.ts');
   for (let index = 0; index < 200; index += 1) {
     const paragraphs = composeDemoAnswer(`prompt ${index}`).split('\n\n');
     assert.equal(new Set(paragraphs).size, paragraphs.length, `prompt ${index}`);

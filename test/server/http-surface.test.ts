@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { connect, createServer } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { startSluice } from '../../src/server/start-sluice.ts';
+import { startSluice } from '../../packages/server/src/server/start-sluice.ts';
 import { sluiceReader } from '../support/dialect-readers.ts';
 import { eventually, startHarness, upstreamSecret, type Harness } from '../support/sluice-harness.ts';
 import { openStream, readStream } from '../support/sse-client.ts';

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { loadSettings, settingDefinitions, SettingsError } from '../../src/server/config/settings.ts';
+import { loadSettings, settingDefinitions, SettingsError } from '../../packages/server/src/server/config/settings.ts';
+import { sluiceCommand } from '../support/sluice-command.ts';
 
 const run = promisify(execFile);
-const mainPath = new URL('../../src/server/main.ts', import.meta.url).pathname;
 
 function configFile(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'sluice-config-')), 'sluice.json');
@@ -61,7 +61,7 @@ test('a bad value names the key and what is wrong', () => {
 });
 
 test('a bad setting stops startup with exit code 1 and the message on stderr', async () => {
-  await assert.rejects(run(process.execPath, [mainPath], { env: { ...process.env, SLUICE_SEND_TIMEOUT_MS: '-5' } }), (error: { code?: number; stderr?: string }) => {
+  await assert.rejects(run(process.execPath, sluiceCommand(), { env: { ...process.env, SLUICE_SEND_TIMEOUT_MS: '-5' } }), (error: { code?: number; stderr?: string }) => {
     assert.equal(error.code, 1);
     assert.match(error.stderr ?? '', /sluice: Invalid SLUICE_SEND_TIMEOUT_MS/);
     return true;
@@ -69,7 +69,7 @@ test('a bad setting stops startup with exit code 1 and the message on stderr', a
 });
 
 test('--help lists every setting with its default', async () => {
-  const { stdout } = await run(process.execPath, [mainPath, '--help']);
+  const { stdout } = await run(process.execPath, sluiceCommand('--help'));
   for (const definition of Object.values(settingDefinitions)) assert.ok(stdout.includes(definition.env), definition.env);
   assert.match(stdout, /SLUICE_HEARTBEAT_MS\s+"heartbeatMs"\s+default 15000/);
   assert.ok(stdout.includes('SLUICE_CONFIG'));

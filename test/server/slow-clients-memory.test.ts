@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { startSluice } from '../../src/server/start-sluice.ts';
+import { startSluice } from '../../packages/server/src/server/start-sluice.ts';
 import { eventually } from '../support/sluice-harness.ts';
 
 setFlagsFromString('--expose-gc');

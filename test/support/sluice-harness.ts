@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Settings } from '../../src/server/config/settings.ts';
-import { startSluice, type SluiceInstance } from '../../src/server/start-sluice.ts';
+import type { Settings } from '../../packages/server/src/server/config/settings.ts';
+import { startSluice, type SluiceInstance } from '../../packages/server/src/server/start-sluice.ts';
 import { startFakeProvider, type FakeProvider } from './fake-provider/index.ts';
 
 /** A key that must never appear in anything a client receives. */

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { sluiceCommand } from './sluice-command.ts';
 
-const mainPath = fileURLToPath(new URL('../../src/server/main.ts', import.meta.url));
 
 export interface SluiceProcess {
   url: string;
@@ -19,11 +18,11 @@ export interface SluiceProcess {
 }
 
 /**
- * Runs `node src/server/main.ts` as its own process (as users do), on a free port, and waits for its
+ * Runs Sluice's command line as its own process (as users do), on a free port, and waits for its
  * startup log line (so the log level must stay at info or below).
  */
 export async function spawnSluice(environment: Record<string, string>): Promise<SluiceProcess> {
-  const child = spawn(process.execPath, [mainPath], {
+  const child = spawn(process.execPath, sluiceCommand(), {
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

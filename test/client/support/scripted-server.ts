@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeSseComment, encodeSseEvent } from '../../../src/protocol/sse-encode.ts';
-import type { SluiceEvent } from '../../../src/protocol/sluice-event.ts';
+import { encodeSseComment, encodeSseEvent, type SluiceEvent } from '@sluice/protocol';
 
 export interface ScriptedRequest {
   method: string;

@@ -1,0 +1,44 @@
+import type { StreamMeta } from '@sluice/protocol';
+import { LocalStream, type StreamMirror } from './local-stream.ts';
+import type { HubStreamHandlers, HubStreamOptions } from './stream-hub.ts';
+
+/**
+ * The streams generated on this instance, in memory, each kept `retentionMs` after its end: all there
+ * is to the memory hub, and what the Redis hub serves its own streams from while it mirrors them.
+ */
+export class LocalStreams {
+  private readonly streams = new Map<string, LocalStream>();
+  private readonly expiries = new Set<NodeJS.Timeout>();
+  private readonly options: HubStreamOptions;
+
+  constructor(options: HubStreamOptions) {
+    this.options = options;
+  }
+
+  get(streamId: string): LocalStream | undefined {
+    return this.streams.get(streamId);
+  }
+
+  create(meta: StreamMeta, handlers: HubStreamHandlers, mirror?: StreamMirror): LocalStream {
+    const stream = new LocalStream(meta, handlers, this.options, {
+      mirror,
+      // Kept `retentionMs` after its end for late readers; the timer must not hold the process open.
+      onEnded: () => {
+        const expiry = setTimeout(() => {
+          this.expiries.delete(expiry);
+          this.streams.delete(meta.streamId);
+        }, this.options.retentionMs);
+        expiry.unref();
+        this.expiries.add(expiry);
+      },
+    });
+    this.streams.set(meta.streamId, stream);
+    return stream;
+  }
+
+  clear(): void {
+    for (const expiry of this.expiries) clearTimeout(expiry);
+    this.expiries.clear();
+    this.streams.clear();
+  }
+}

@@ -1,0 +1,55 @@
+import type { StreamPart } from '@sluice/protocol';
+import type { HubEntry } from './hub-entry.ts';
+
+/**
+ * Where a stream lives in Redis. The braces are a hash tag: a stream's keys share one Redis Cluster
+ * slot, so a pipeline over them stays on one node.
+ */
+export interface StreamKeys {
+  /** Redis Stream of entries, id `0-<sequence>`, one field `part` holding the StreamPart as JSON. */
+  log: string;
+  /** The StreamMeta as JSON. */
+  meta: string;
+  /** The id of the instance generating the stream, with a short TTL its owner keeps renewing. */
+  owner: string;
+  /** Present while a reader on another instance is attached, so the owner's grace period does not run out under it. */
+  readers: string;
+  /** Set by a cancel from another instance, in case its pub/sub message does not reach the owner. */
+  cancelled: string;
+}
+
+export function streamKeys(streamId: string): StreamKeys {
+  const base = `sluice:stream:{${streamId}}`;
+  return { log: `${base}:log`, meta: `${base}:meta`, owner: `${base}:owner`, readers: `${base}:readers`, cancelled: `${base}:cancelled` };
+}
+
+/** Every instance subscribes; the message is a stream id, acted on by the instance that owns it. */
+export const cancelChannel = 'sluice:cancel';
+
+/**
+ * Entry ids are `0-<sequence>`: the sequence is the id, so `XREAD` after a Last-Event-ID needs no
+ * lookup, and an `XADD` at a sequence someone else already wrote fails instead of forking the log.
+ */
+export function entryId(sequence: number): string {
+  return `0-${sequence}`;
+}
+
+type RawEntry = [id: string, fields: string[]];
+
+export function parseEntry([id, fields]: RawEntry): HubEntry {
+  const sequence = Number(id.slice(id.indexOf('-') + 1));
+  return { sequence, part: JSON.parse(fields[1] ?? 'null') as StreamPart };
+}
+
+export function parseEntries(raw: RawEntry[]): HubEntry[] {
+  return raw.map(parseEntry);
+}
+
+/** The results of a pipeline, or the first error in them thrown. */
+export function resultsOf(results: [Error | null, unknown][] | null): unknown[] {
+  if (results === null) throw new Error('The Redis pipeline was discarded');
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}

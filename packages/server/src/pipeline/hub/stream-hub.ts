@@ -1,0 +1,74 @@
+import type { StreamMeta, StreamPart } from '@sluice/protocol';
+import type { HubEntry } from './hub-entry.ts';
+
+/**
+ * The stream hub of ARCHITECTURE.md: every part of a resumable stream is numbered and kept in a bounded
+ * log, so that any connection (on this instance or, with Redis, on any instance) can replay what it
+ * missed and tail the rest. The generation writes to the hub; each connection reads from it, at its own
+ * pace, through its own writer.
+ */
+export interface StreamHub {
+  /** True when other instances can read and cancel this hub's streams, so a draining instance may send its readers elsewhere. */
+  readonly shared: boolean;
+  /** Starts the log of a stream generated on this instance. */
+  create(meta: StreamMeta, handlers: HubStreamHandlers): Promise<HubProducer>;
+  /**
+   * A reader of the entries after `afterSequence` (0: from the first part, the `meta` event being 0).
+   * Throws a SluiceError: `not_found` for an unknown or expired stream, `gone` when those entries are no
+   * longer kept, `bad_request` for a position the stream never reached, `overloaded` when the shared
+   * store cannot be reached.
+   */
+  open(streamId: string, afterSequence: number): Promise<HubReader>;
+  /** Stops a stream wherever it is generated. */
+  cancel(streamId: string): Promise<CancelOutcome>;
+  close(): Promise<void>;
+}
+
+export interface HubStreamOptions {
+  /** Entries kept per stream (at least; up to an eighth more between trims); a reader further behind gets `gone`. */
+  maxEntries: number;
+  /** How long a stream stays readable after its last entry. */
+  retentionMs: number;
+  /** How long a stream that lost its last reader keeps generating before it is abandoned. */
+  graceMs: number;
+}
+
+/** Why the hub asks the generation to stop. */
+export type HubStopReason = 'cancel_requested' | 'abandoned';
+
+export interface HubStreamHandlers {
+  /** The generation must end now (its last part, an `error`, still goes to the hub). */
+  stop(reason: HubStopReason): void;
+}
+
+/** `cancelling`: the stream runs on another instance, which has been told. */
+export type CancelOutcome = 'cancelled' | 'cancelling' | 'finished' | 'not_found';
+
+/** The generation's side of a stream. */
+export interface HubProducer {
+  readonly meta: StreamMeta;
+  /**
+   * Numbers the part and stores it; readers on this instance see it at once, other instances after the
+   * next batched write. A terminal part (`finish`, `error`) ends the stream.
+   */
+  append(part: StreamPart): void;
+  /** A reader for a connection on this instance, such as the one that asked for the stream. */
+  openReader(afterSequence: number): HubReader;
+  /** Resolves once every part appended so far is stored where every instance can read it. */
+  settled(): Promise<void>;
+}
+
+/** One connection's view of a stream. */
+export interface HubReader {
+  readonly meta: StreamMeta;
+  /** True when nothing follows the position it was opened at: the stream had already ended there. */
+  readonly complete: boolean;
+  /**
+   * The entries after the last ones returned, waiting until there are some; `undefined` once the
+   * terminal entry has been returned or the reader was closed. Throws a SluiceError when the reader
+   * fell behind the log's bound (`gone`) or the shared store failed.
+   */
+  next(): Promise<HubEntry[] | undefined>;
+  /** Ends a pending `next()` and lets the stream know this reader left. */
+  close(): void;
+}

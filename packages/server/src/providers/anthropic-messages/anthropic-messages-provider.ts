@@ -1,0 +1,49 @@
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { SluiceError, type StreamPart } from '@sluice/protocol';
+import type { Provider } from '../provider.ts';
+import { mapSseStream, parseJsonData } from '../map-sse-stream.ts';
+import { createSseProvider } from '../sse-provider.ts';
+import { toAnthropicMessagesBody } from './convert-request.ts';
+import { createAnthropicMappingState, mapAnthropicEvent } from './map-event.ts';
+import { anthropicVersion, type AnthropicStreamEvent } from './wire-schema.ts';
+
+export interface AnthropicMessagesProviderOptions {
+  /** The API root as Anthropic's SDKs take it, e.g. https://api.anthropic.com (`/v1/messages` is appended). */
+  baseUrl: string;
+  apiKey: string | undefined;
+  pool: Dispatcher;
+  /** Sent as `max_tokens`, which Anthropic requires, when the client set no limit. */
+  defaultMaxTokens: number;
+}
+
+/** Anthropic Messages (`POST /v1/messages`, streaming) and servers that speak it. */
+export function createAnthropicMessagesProvider(options: AnthropicMessagesProviderOptions): Provider {
+  const headers: Record<string, string> = { 'anthropic-version': anthropicVersion };
+  if (options.apiKey) headers['x-api-key'] = options.apiKey;
+  return createSseProvider({
+    name: 'anthropic-messages',
+    url: `${options.baseUrl}/v1/messages`,
+    pool: options.pool,
+    apiKey: options.apiKey,
+    headers,
+    toBody: (request, upstreamModel) => toAnthropicMessagesBody(request, upstreamModel, options.defaultMaxTokens),
+    read: readAnthropicMessagesStream,
+  });
+}
+
+/** Translates a Messages event stream body into parts; ends after `message_stop` or `error`. */
+export function readAnthropicMessagesStream(body: Readable): AsyncIterableIterator<StreamPart[]> {
+  const state = createAnthropicMappingState();
+  return mapSseStream(body, {
+    isFinal: (message) => message.event === 'message_stop' || message.event === 'error',
+    mapEvent(message, parts) {
+      const event = parseJsonData(message.data) as AnthropicStreamEvent;
+      if (typeof event.type !== 'string') throw new SluiceError('upstream_error', 'The upstream sent an event without a type');
+      mapAnthropicEvent(state, event, parts);
+    },
+    mapEnd() {
+      if (!state.finished) throw new SluiceError('upstream_error', 'The upstream closed the stream before it finished');
+    },
+  });
+}

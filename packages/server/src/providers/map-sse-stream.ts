@@ -1,0 +1,199 @@
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
+import type { Readable } from 'node:stream';
+import { endAtTerminal, SluiceError, type StreamPart } from '@sluice/protocol';
+
+/** How one vendor's event stream becomes parts: the pure per-event mapping and what an early end means. */
+export interface SseStreamMapping {
+  /** True for the event after which the upstream sends nothing more (its body is then drained for reuse). */
+  isFinal(message: EventSourceMessage): boolean;
+  /** Appends the parts of one event; throws a SluiceError on an event that cannot be read. */
+  mapEvent(message: EventSourceMessage, parts: StreamPart[]): void;
+  /** Called when the body ended before a terminal part: appends what is left, or throws when the stream was cut. */
+  mapEnd(parts: StreamPart[]): void;
+}
+
+/**
+ * Reads an upstream `text/event-stream` body through a mapping: each `next()` parses everything buffered
+ * and yields its parts as one batch, up to the first terminal part (`finish` or `error`). Parts mapped
+ * before an unreadable event are still delivered, then the failure ends the stream. A cut connection is
+ * thrown as an `upstream_error`.
+ */
+export function mapSseStream(body: Readable, mapping: SseStreamMapping): AsyncIterableIterator<StreamPart[]> {
+  return new SsePartStream(body, mapping);
+}
+
+const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * A hand-written async iterator rather than async generators over a message reader: on the hot path it
+ * costs one promise per batch, resolved straight from the body's `'readable'` event, and keeps no
+ * suspended frames while a stream waits (BENCHMARKS.md, optimisation log).
+ *
+ * Pull-based: the body is read only in `next()`, so when the consumer stops pulling (the client socket
+ * is full), undici's buffer fills and it stops reading the upstream socket. UTF-8 is decoded in
+ * streaming mode, so a character split across chunks arrives whole. After the final event the rest of
+ * the body (its terminator) is drained, so that undici can reuse the keep-alive connection; in every
+ * other ending the body is destroyed, which closes the upstream connection.
+ */
+class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
+  private readonly body: Readable;
+  private readonly mapping: SseStreamMapping;
+  private readonly decoder = new TextDecoder('utf-8');
+  private readonly parser: EventSourceParser;
+  private messages: EventSourceMessage[] = [];
+  private sawFinal = false;
+  private bodyEnded = false;
+  private closed = false;
+  /** A mapping failure, thrown once the parts mapped before it have been delivered. */
+  private failure: unknown;
+  private waiter: { resolve: (result: IteratorResult<StreamPart[]>) => void; reject: (error: unknown) => void } | undefined;
+
+  constructor(body: Readable, mapping: SseStreamMapping) {
+    this.body = body;
+    this.mapping = mapping;
+    this.parser = createParser({
+      onEvent: (message) => {
+        this.messages.push(message);
+        if (mapping.isFinal(message)) this.sawFinal = true;
+      },
+    });
+    body.on('readable', this.onChange);
+    body.on('end', this.onChange);
+    body.on('error', this.onChange);
+    body.on('close', this.onChange);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** One call at a time, as `for await` makes them. */
+  next(): Promise<IteratorResult<StreamPart[]>> {
+    try {
+      const result = this.step();
+      if (result !== undefined) return Promise.resolve(result);
+    } catch (error) {
+      this.close();
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  /** The consumer stopped early: release the upstream. */
+  return(): Promise<IteratorResult<StreamPart[]>> {
+    this.close();
+    return Promise.resolve(finished);
+  }
+
+  private readonly onChange = (): void => {
+    const waiter = this.waiter;
+    if (waiter === undefined) return;
+    let result: IteratorResult<StreamPart[]> | undefined;
+    try {
+      result = this.step();
+    } catch (error) {
+      this.waiter = undefined;
+      this.close();
+      waiter.reject(error);
+      return;
+    }
+    if (result === undefined) return;
+    this.waiter = undefined;
+    waiter.resolve(result);
+  };
+
+  /** The next result when one is ready, undefined to wait for the network; throws the stream's failure. */
+  private step(): IteratorResult<StreamPart[]> | undefined {
+    if (this.closed) return finished;
+    if (this.failure !== undefined) throw this.failure;
+    while (true) {
+      this.readBuffered();
+      if (this.messages.length > 0) {
+        const parts = this.mapMessages();
+        if (endAtTerminal(parts)) {
+          this.close();
+          return { done: false, value: parts };
+        }
+        if (parts.length > 0) return { done: false, value: parts };
+        if (this.failure !== undefined) throw this.failure;
+        continue;
+      }
+      if (!this.bodyEnded) return undefined;
+      const parts: StreamPart[] = [];
+      this.mapping.mapEnd(parts);
+      endAtTerminal(parts);
+      this.close();
+      return parts.length > 0 ? { done: false, value: parts } : finished;
+    }
+  }
+
+  /** Maps the messages parsed so far; a failure is kept for after the parts mapped before it. */
+  private mapMessages(): StreamPart[] {
+    const messages = this.messages;
+    this.messages = [];
+    const parts: StreamPart[] = [];
+    for (const message of messages) {
+      try {
+        this.mapping.mapEvent(message, parts);
+      } catch (error) {
+        this.failure = error;
+        break;
+      }
+    }
+    return parts;
+  }
+
+  /** Parses all that is buffered, until the body's end; throws when the connection broke mid-body. */
+  private readBuffered(): void {
+    const body = this.body;
+    while (!this.bodyEnded) {
+      const chunk = body.read() as Buffer | null;
+      if (chunk !== null) {
+        this.parser.feed(this.decoder.decode(chunk, { stream: true }));
+        continue;
+      }
+      // Events parsed before a failure are delivered first; the next read reports it.
+      if (this.messages.length > 0) return;
+      if (body.errored) throw brokenUpstream(body.errored);
+      if (!body.readableEnded) {
+        // Destroyed without an error and before its end: the connection went away mid-body.
+        if (body.destroyed) throw brokenUpstream(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+        return;
+      }
+      // An event without its closing blank line is dropped here, as the SSE spec says.
+      this.bodyEnded = true;
+      this.parser.feed(this.decoder.decode());
+    }
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const body = this.body;
+    body.off('readable', this.onChange);
+    body.off('end', this.onChange);
+    body.off('close', this.onChange);
+    // The 'error' listener stays: undici destroys an unfinished body with an error, which must find one.
+    if (this.sawFinal && !body.destroyed) body.resume();
+    else body.destroy();
+  }
+}
+
+function brokenUpstream(error: unknown): SluiceError {
+  const code = (error as { code?: string }).code ?? (error as Error).name;
+  return new SluiceError('upstream_error', `The upstream connection broke mid-stream (${code})`, { cause: error });
+}
+
+/** Parses one `data:` payload as a JSON object; garbage mid-stream is an upstream error, never skipped. */
+export function parseJsonData(data: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    throw new SluiceError('upstream_error', `The upstream sent malformed data: ${JSON.stringify(data.slice(0, 80))}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new SluiceError('upstream_error', 'The upstream sent an event that is not a JSON object');
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,145 @@
+/**
+ * The one place Sluice talks HTTP to an upstream: undici `request` on a keep-alive pool, with the
+ * stream's AbortSignal attached for the request's whole life, and every pre-first-byte failure mapped
+ * to a SluiceError with the status a client should see.
+ */
+
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { SluiceError } from '@sluice/protocol';
+
+export interface UpstreamRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  signal: AbortSignal;
+  /** Strings that must never reach a client (the API key), scrubbed from upstream error messages. */
+  secrets: string[];
+}
+
+export type UpstreamResponse = Dispatcher.ResponseData;
+
+const maxErrorBodyBytes = 64 * 1024;
+const upstreamReadBufferBytes = 16 * 1024;
+
+export function createUpstreamPool(): Agent {
+  // Keep-alive connections are reused across streams; an aborted stream's connection is destroyed by undici.
+  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, headersTimeout: 0, bodyTimeout: 0 });
+}
+
+/** Sends the request and resolves once a 2xx status and headers arrived; otherwise throws a SluiceError. */
+export async function openUpstream(pool: Dispatcher, upstream: UpstreamRequest): Promise<UpstreamResponse> {
+  let response: UpstreamResponse;
+  try {
+    response = await request(upstream.url, {
+      method: 'POST',
+      dispatcher: pool,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream, application/json', ...upstream.headers },
+      body: JSON.stringify(upstream.body),
+      signal: upstream.signal,
+      // What undici buffers from the upstream before it stops reading the socket: part of the
+      // per-stream memory bound when a client stalls (undici's default is 64 KiB).
+      highWaterMark: upstreamReadBufferBytes,
+    });
+  } catch (error) {
+    throw connectionError(error, upstream.signal);
+  }
+  if (response.statusCode >= 200 && response.statusCode < 300) return response;
+  const text = await readBounded(response.body, maxErrorBodyBytes, upstream.signal);
+  throw statusError(response.statusCode, response.headers, text, upstream.secrets);
+}
+
+/**
+ * Opens an upstream that must answer with an event stream: resolves with the body to read, or throws a
+ * SluiceError (an error status, or a 2xx that is not `text/event-stream`, such as a JSON answer from a
+ * server that ignored `stream: true`).
+ */
+export async function openUpstreamEventStream(pool: Dispatcher, upstream: UpstreamRequest): Promise<UpstreamResponse['body']> {
+  const response = await openUpstream(pool, upstream);
+  const contentType = String(response.headers['content-type'] ?? '');
+  if (!contentType.startsWith('text/event-stream')) {
+    response.body.destroy();
+    throw new SluiceError('upstream_error', `The upstream answered with ${contentType || 'no content type'} instead of an event stream`);
+  }
+  return response.body;
+}
+
+/** Maps a failure to connect or to get headers. An abort keeps the abort's own reason. */
+export function connectionError(error: unknown, signal: AbortSignal): SluiceError {
+  if (signal.aborted) return abortReason(signal);
+  const code = (error as { code?: string }).code ?? (error as Error).name;
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.ConnectTimeoutError) {
+    return new SluiceError('upstream_timeout', 'The upstream did not answer in time', { cause: error });
+  }
+  return new SluiceError('upstream_error', `Cannot reach the upstream (${code})`, { cause: error });
+}
+
+/** The reason a signal was aborted with, as a SluiceError (Sluice always aborts with one). */
+export function abortReason(signal: AbortSignal): SluiceError {
+  const reason: unknown = signal.reason;
+  return reason instanceof SluiceError ? reason : new SluiceError('cancelled', 'The stream was cancelled', { cause: reason });
+}
+
+function statusError(status: number, headers: Dispatcher.ResponseData['headers'], text: string, secrets: string[]): SluiceError {
+  const upstreamMessage = scrubSecrets(extractMessage(text), secrets);
+  const detail = upstreamMessage ? `: ${upstreamMessage}` : '';
+  if (status === 429) {
+    const retryAfterSeconds = parseRetryAfter(headers['retry-after']);
+    return new SluiceError('rate_limited', `The upstream is rate limiting requests${detail}`, { retryAfterSeconds });
+  }
+  // The upstream rejecting Sluice's own credentials is not the client's fault, and its message may echo
+  // part of the key: say only what happened.
+  if (status === 401 || status === 403) {
+    return new SluiceError('upstream_error', `The upstream rejected Sluice's credentials (HTTP ${status})`, { retryable: false });
+  }
+  if (status === 408 || status === 504) return new SluiceError('upstream_timeout', `The upstream timed out (HTTP ${status})${detail}`);
+  // 529 is Anthropic's "overloaded" (https://docs.anthropic.com/en/api/errors).
+  if (status === 529) return new SluiceError('overloaded', `The upstream is overloaded (HTTP 529)${detail}`, { retryAfterSeconds: parseRetryAfter(headers['retry-after']) });
+  if (status === 404) return new SluiceError('not_found', `The upstream answered 404${detail}`);
+  if (status >= 400 && status < 500) return new SluiceError('bad_request', `The upstream refused the request (HTTP ${status})${detail}`);
+  return new SluiceError('upstream_error', `The upstream failed (HTTP ${status})${detail}`);
+}
+
+function extractMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    if (typeof body.error === 'string') return body.error;
+    if (body.error && typeof body.error.message === 'string') return body.error.message;
+    if (typeof body.message === 'string') return body.message;
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  return text.trim().slice(0, 500);
+}
+
+const keyPattern = /\b(sk|sk-ant|sk-proj|key)-[A-Za-z0-9_-]{6,}/g;
+
+export function scrubSecrets(text: string, secrets: string[]): string {
+  let scrubbed = text;
+  for (const secret of secrets) if (secret) scrubbed = scrubbed.split(secret).join('[redacted]');
+  return scrubbed.replace(keyPattern, '[redacted]');
+}
+
+function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined) return undefined;
+  const seconds = Number(text);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+async function readBounded(body: UpstreamResponse['body'], maxBytes: number, signal: AbortSignal): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total >= maxBytes) break;
+    }
+  } catch (error) {
+    if (signal.aborted) throw abortReason(signal);
+    throw new SluiceError('upstream_error', 'The upstream failed while sending its error', { cause: error });
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

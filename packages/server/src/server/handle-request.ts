@@ -1,0 +1,124 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { normalizeError, SluiceError } from '@sluice/protocol';
+import { matchPath, type PathParams } from './http/match-path.ts';
+import { requestIdOf } from './http/request-id.ts';
+import { sendJsonError } from './http/send-json.ts';
+import type { RelayServices } from './relay/relay-chat.ts';
+import { getChatStream, postChatStream } from './routes/chat-stream.ts';
+import { getChatText, postChatText } from './routes/chat-text.ts';
+import { postChatCompletions } from './routes/chat-completions.ts';
+import { deleteCollection, deleteDocument, getCollection, getCollections, getDocuments, postDocuments } from './routes/collections.ts';
+import { getHealth, getMetrics, getReadiness } from './routes/health.ts';
+import { postMessages } from './routes/messages.ts';
+import { postResponses } from './routes/responses.ts';
+import { postUIMessageStream } from './routes/ui-message-stream.ts';
+import { deleteStream, getStream } from './routes/streams.ts';
+import { serveWebPage } from './routes/web-page.ts';
+
+export interface ServerState extends RelayServices {
+  draining: boolean;
+}
+
+type Handler = (state: ServerState, request: IncomingMessage, response: ServerResponse, url: URL, requestId: string, params: PathParams) => unknown;
+
+/** Every route: path → method → handler. */
+const routes: Record<string, Record<string, Handler>> = {
+  '/v1/chat/completions': { POST: (state, request, response, _url, id) => postChatCompletions(state, request, response, id) },
+  '/v1/messages': { POST: (state, request, response, _url, id) => postMessages(state, request, response, id) },
+  '/v1/responses': { POST: (state, request, response, _url, id) => postResponses(state, request, response, id) },
+  '/v1/ui-message-stream': { POST: (state, request, response, _url, id) => postUIMessageStream(state, request, response, id) },
+  '/v1/chat/text': {
+    GET: (state, _request, response, url, id) => getChatText(state, url, response, id),
+    POST: (state, request, response, _url, id) => postChatText(state, request, response, id),
+  },
+  '/v1/chat/stream': {
+    GET: (state, request, response, url, id) => getChatStream(state, request, url, response, id),
+    POST: (state, request, response, url, id) => postChatStream(state, request, response, url, id),
+  },
+  '/v1/collections': { GET: (state, _request, response, _url, id) => getCollections(state, response, id) },
+  '/healthz': { GET: (_state, _request, response) => getHealth(response) },
+  '/readyz': { GET: (state, _request, response) => getReadiness(response, state.draining) },
+  '/metrics': { GET: (state, _request, response) => getMetrics(response, state.metrics) },
+};
+
+/** Routes whose paths hold `{param}` segments, tried in order when no exact path matched. */
+const patternRoutes: { pattern: string; methods: Record<string, Handler> }[] = [
+  {
+    pattern: '/v1/streams/{id}',
+    methods: {
+      GET: (state, request, response, url, id, params) => getStream(state, state.draining, request, response, url, params.id!, id),
+      DELETE: (state, _request, response, _url, id, params) => deleteStream(state, response, params.id!, id),
+    },
+  },
+  {
+    pattern: '/v1/collections/{name}',
+    methods: {
+      GET: (state, _request, response, _url, id, { name }) => getCollection(state, response, name!, id),
+      DELETE: (state, _request, response, _url, id, { name }) => deleteCollection(state, response, name!, id),
+    },
+  },
+  {
+    pattern: '/v1/collections/{name}/documents',
+    methods: {
+      GET: (state, _request, response, url, id, { name }) => getDocuments(state, response, url, name!, id),
+      POST: (state, request, response, _url, id, { name }) => postDocuments(state, request, response, name!, id),
+    },
+  },
+  {
+    pattern: '/v1/collections/{name}/documents/{id}',
+    methods: { DELETE: (state, _request, response, _url, id, params) => deleteDocument(state, response, params.name!, params.id!, id) },
+  },
+];
+
+/** The route for a path: its exact path or pattern, its handlers by method, and the pattern's parameters. */
+function findRoute(pathname: string): { path: string; methods: Record<string, Handler> | undefined; params: PathParams } {
+  const exact = routes[pathname];
+  if (exact) return { path: pathname, methods: exact, params: {} };
+  for (const { pattern, methods } of patternRoutes) {
+    const params = matchPath(pattern, pathname);
+    if (params) return { path: pattern, methods, params };
+  }
+  return { path: pathname, methods: undefined, params: {} };
+}
+
+/**
+ * Served while draining: probes and metrics, and `/v1/streams/{id}`, whose handlers decide for themselves
+ * (a cancel must not wait for the drain; a resume is sent elsewhere).
+ */
+const servedWhileDraining = new Set(['/healthz', '/readyz', '/metrics', '/v1/streams/{id}']);
+
+/**
+ * Dispatches one request. Anything a handler throws is normalized here, once: the client gets a JSON
+ * error with the right status and never a stack trace; the log keeps the cause.
+ */
+export async function handleRequest(state: ServerState, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const requestId = requestIdOf(request);
+  try {
+    const url = new URL(request.url ?? '/', 'http://sluice.invalid');
+    if (serveWebPage(request, response, url.pathname)) return;
+    const { path, methods, params } = findRoute(url.pathname);
+    if (!methods) throw new SluiceError('not_found', `No route ${request.method} ${url.pathname}`);
+    const handler = methods[request.method ?? ''];
+    if (!handler) {
+      const allowed = Object.keys(methods).join(', ');
+      sendJsonError(response, new SluiceError('method_not_allowed', `Method ${request.method} is not allowed on ${url.pathname}; use ${allowed}`), { allow: allowed });
+      return;
+    }
+    if (state.draining && !servedWhileDraining.has(path)) {
+      sendJsonError(response, new SluiceError('shutting_down', 'Sluice is shutting down; retry on another instance'), { connection: 'close' });
+      return;
+    }
+    await handler(state, request, response, url, requestId, params);
+  } catch (error) {
+    const failure = normalizeError(error);
+    if (failure.code === 'internal') state.logger.error({ request_id: requestId, err: error }, 'request failed');
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    // An oversized body is not read to its end: close the connection rather than drain it.
+    const headers: Record<string, string> = { 'x-request-id': requestId };
+    if (failure.code === 'payload_too_large') headers.connection = 'close';
+    sendJsonError(response, failure, headers);
+  }
+}

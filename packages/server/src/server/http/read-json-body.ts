@@ -1,0 +1,70 @@
+import type { IncomingMessage } from 'node:http';
+import { SluiceError } from '@sluice/protocol';
+
+/**
+ * Reads and parses a JSON request body, refusing more than `maxBodyBytes` (413) and anything that is
+ * not a JSON object (400). It stops reading as soon as the limit is passed, so an oversized body costs
+ * no more memory than the limit.
+ */
+export async function readJsonBody(request: IncomingMessage, maxBodyBytes: number): Promise<Record<string, unknown>> {
+  const declaredLength = Number(request.headers['content-length']);
+  if (Number.isFinite(declaredLength) && declaredLength > maxBodyBytes) {
+    throw tooLarge(maxBodyBytes);
+  }
+  const chunks = await collectBody(request, maxBodyBytes);
+  const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
+  if (text.trim() === '') throw new SluiceError('bad_request', 'Request body is empty; expected a JSON object');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new SluiceError('bad_request', `Request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new SluiceError('bad_request', 'Request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+function tooLarge(maxBodyBytes: number): SluiceError {
+  return new SluiceError('payload_too_large', `Request body is larger than the limit of ${maxBodyBytes} bytes`);
+}
+
+/**
+ * The body's chunks, through 'data' and 'end' listeners: a body that arrived with the headers (almost
+ * every chat request) is complete within the same turn, without the stream's async iterator and its
+ * promise per chunk. Past `maxBodyBytes` the request is paused and the upload left unread.
+ */
+function collectBody(request: IncomingMessage, maxBodyBytes: number): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let receivedBytes = 0;
+    const onData = (chunk: Buffer): void => {
+      receivedBytes += chunk.length;
+      if (receivedBytes > maxBodyBytes) {
+        settle();
+        request.pause();
+        reject(tooLarge(maxBodyBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      settle();
+      resolve(chunks);
+    };
+    const onError = (error: Error): void => {
+      settle();
+      reject(error);
+    };
+    const onClose = (): void => {
+      if (request.complete) return;
+      settle();
+      reject(new SluiceError('bad_request', 'The client closed the connection before the request body was complete'));
+    };
+    const settle = (): void => {
+      request.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}

@@ -1,0 +1,260 @@
+import type { ServerResponse } from 'node:http';
+import { createStreamAccounting, createStreamTally, estimateUsage, type StreamTally } from '../../pipeline/account-stream.ts';
+import { ContentClock } from '../../pipeline/content-clock.ts';
+import { guardUpstream } from '../../pipeline/guard-upstream.ts';
+import { mergeDeltas } from '../../pipeline/merge-deltas.ts';
+import { openWithFallbacks } from '../../pipeline/open-with-fallbacks.ts';
+import { citeSources } from '../../pipeline/retrieval/cite-sources.ts';
+import { groundChatRequest, type Grounding, type RetrievalPlan } from '../../pipeline/retrieval/ground-chat-request.ts';
+import type { StreamHub } from '../../pipeline/hub/stream-hub.ts';
+import type { ModelRoute } from '../../pipeline/route-model.ts';
+import { StreamAbort } from '../../pipeline/stream-abort.ts';
+import { assertNever, type ChatRequest, normalizeError, SluiceError, type StreamPart } from '@sluice/protocol';
+import { abortReason } from '../../providers/upstream-http.ts';
+import type { LazyRetrievalStore } from '../config/lazy-retrieval-store.ts';
+import type { Settings } from '../config/settings.ts';
+import type { EgressDialect, ResponseCollector, StreamMeta } from '../dialects/egress-dialect.ts';
+import { wantsPartialObjects } from '../dialects/sluice/partial-object-tracker.ts';
+import { writeEventStreamHead } from '../http/event-stream-head.ts';
+import { sendJson, sendJsonError } from '../http/send-json.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { SluiceMetrics } from '../observability/metrics.ts';
+import { ClientConnection } from '../writer/client-connection.ts';
+import { createStreamId } from './create-stream-id.ts';
+import { relayResumable } from './resumable-relay.ts';
+import type { StreamRegistry } from './stream-registry.ts';
+
+export interface RelayServices {
+  settings: Settings;
+  logger: Logger;
+  metrics: SluiceMetrics;
+  routeModel: (model: string) => ModelRoute;
+  streams: StreamRegistry;
+  hub: StreamHub;
+  /** The document collections that `retrieval` requests search. */
+  retrieval: LazyRetrievalStore;
+}
+
+export interface RelayRequest {
+  /** The route label for logs and metrics, e.g. `/v1/chat/stream`. */
+  route: string;
+  requestId: string;
+  chatRequest: ChatRequest;
+  response: ServerResponse;
+  /** Ground the answer in a collection: search before the upstream is opened, stream the `sources` first. */
+  retrieval?: RetrievalPlan;
+  /**
+   * How to write the stream: in a dialect, straight from the pipeline; `resumable`, in Sluice events
+   * through the stream hub, so that it outlives its connection; `collect`, one JSON response at the end
+   * (a `chat.completion`, an Anthropic message, ...).
+   */
+  output:
+    | { kind: 'stream'; dialect: EgressDialect }
+    | { kind: 'resumable' }
+    | { kind: 'collect'; createCollector: (meta: StreamMeta, request: ChatRequest) => ResponseCollector };
+  /** The JSON body of an error answered with an HTTP status, in the client's dialect; OpenAI's shape when absent. */
+  errorBody?: (error: SluiceError) => unknown;
+}
+
+/**
+ * One chat request, from routing to the last byte: route the model, open the upstream (a failure here
+ * is still a real HTTP status), run the pipeline, write the client's dialect, then log one line.
+ * Every early ending goes through one AbortController whose signal the upstream request carries.
+ */
+export async function relayChat(services: RelayServices, relay: RelayRequest): Promise<void> {
+  const { settings, metrics } = services;
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const abort = (reason: StreamAbort): void => {
+    if (!signal.aborted) controller.abort(reason);
+  };
+  using connection = new ClientConnection(relay.response, { sendTimeoutMs: settings.sendTimeoutMs, onGone: abort });
+  using clock = new ContentClock(settings, abort);
+  using _registration = services.streams.register(abort);
+  const route = services.routeModel(relay.chatRequest.model);
+  const meta: StreamMeta = {
+    streamId: createStreamId(),
+    requestId: relay.requestId,
+    model: route.displayModel,
+    created: Math.floor(Date.now() / 1000),
+    demo: route.targets[0]?.provider.demo ?? false,
+  };
+  if (relay.output.kind === 'resumable' && wantsPartialObjects(relay.chatRequest)) meta.structuredOutput = true;
+  const tally = createStreamTally(JSON.stringify(relay.chatRequest.messages).length);
+  let failure: SluiceError | undefined;
+  let providerName = route.targets[0]?.providerName ?? 'none';
+  metrics.activeStreams.inc({ route: relay.route });
+  try {
+    let upstream: AsyncIterable<StreamPart[]>;
+    let grounding: Grounding | undefined;
+    try {
+      if (relay.retrieval !== undefined) {
+        const retrievalStartedAt = performance.now();
+        grounding = await groundChatRequest(relay.retrieval, relay.chatRequest, signal).catch((error: unknown) => {
+          metrics.retrievals.observe({ outcome: 'error' }, (performance.now() - retrievalStartedAt) / 1000);
+          throw error;
+        });
+        metrics.retrievals.observe({ outcome: 'ok' }, grounding.durationMs / 1000);
+        meta.retrieval = { collection: relay.retrieval.collection, sourceCount: grounding.sources.length, durationMs: grounding.durationMs };
+        tally.promptCharacters = JSON.stringify(grounding.chatRequest.messages).length;
+      }
+      const opened = await openWithFallbacks(route.targets, grounding?.chatRequest ?? relay.chatRequest, {
+        signal,
+        requestId: relay.requestId,
+        policy: settings,
+        onFallback: (attemptFailure, failed, next) =>
+          services.logger.warn(
+            { request_id: relay.requestId, provider: failed.providerName, error_code: attemptFailure.code, fallback: next.providerName },
+            'upstream failed before the first byte; trying the fallback',
+          ),
+      });
+      upstream = opened.parts;
+      providerName = opened.target.providerName;
+    } catch (error) {
+      failure = beforeFirstByte(error, signal);
+      if (!connection.closed) sendJsonError(relay.response, failure, { 'x-request-id': relay.requestId }, relay.errorBody?.(failure));
+      return;
+    }
+    const accounted = guardUpstream(upstream, signal, createStreamAccounting(clock, tally));
+    const parts = grounding === undefined ? accounted : citeSources(accounted, grounding.sources);
+    switch (relay.output.kind) {
+      case 'stream':
+        await writeStream(relay, relay.output.dialect, meta, parts, connection, clock, settings);
+        break;
+      case 'resumable':
+        await relayResumable(services, relay.response, meta, parts, connection, abort);
+        break;
+      case 'collect':
+        await writeCollected(relay, relay.output.createCollector(meta, relay.chatRequest), parts, tally, connection);
+        break;
+      default:
+        assertNever(relay.output);
+    }
+  } finally {
+    metrics.activeStreams.dec({ route: relay.route });
+    recordEnd(services, relay, meta, providerName, clock, tally, failure, signal);
+  }
+}
+
+/**
+ * Writes the dialect's events as batches come, one write per batch. While the client socket is full the
+ * next batch is not read, so the upstream's bytes wait in undici's bounded read buffer and then in TCP,
+ * pushing back on the provider; once the socket drains, everything that piled up is read as one batch
+ * and its deltas leave merged, as one event. That wait is the client's, not the upstream's: the idle
+ * timeout does not run through it (the send timeout watches it instead).
+ */
+async function writeStream(
+  relay: RelayRequest,
+  dialect: EgressDialect,
+  meta: StreamMeta,
+  parts: AsyncIterable<StreamPart[]>,
+  connection: ClientConnection,
+  clock: ContentClock,
+  settings: Settings,
+): Promise<void> {
+  writeEventStreamHead(relay.response, dialect.contentType, relay.requestId, dialect.headers);
+  const encoder = dialect.createEncoder(meta, relay.chatRequest);
+  const opening = encoder.start();
+  // A format that opens with nothing (plain text) still sends its head now, not with the first token.
+  if (opening === '') relay.response.flushHeaders();
+  else if (!connection.write(opening) && !(await connection.waitForDrain())) return;
+  if (dialect.heartbeat !== undefined) connection.startHeartbeat(dialect.heartbeat, settings.heartbeatMs);
+  for await (const batch of parts) {
+    if (connection.closed) return;
+    const bytes = encoder.encode(mergeDeltas(batch));
+    if (dialect.cutOnError && batch[batch.length - 1]?.type === 'error') {
+      connection.cut(bytes);
+      return;
+    }
+    if (bytes !== '' && !connection.write(bytes) && !(await waitForClient(connection, clock))) return;
+  }
+  if (!connection.closed) relay.response.end();
+}
+
+async function waitForClient(connection: ClientConnection, clock: ContentClock): Promise<boolean> {
+  clock.holdIdle();
+  try {
+    return await connection.waitForDrain();
+  } finally {
+    clock.releaseIdle();
+  }
+}
+
+async function writeCollected(
+  relay: RelayRequest,
+  collector: ResponseCollector,
+  parts: AsyncIterable<StreamPart[]>,
+  tally: StreamTally,
+  connection: ClientConnection,
+): Promise<void> {
+  for await (const batch of parts) for (const part of batch) collector.add(part);
+  if (connection.closed) return;
+  const headers = { 'x-request-id': relay.requestId };
+  if (tally.error) {
+    const error = new SluiceError(tally.error.code, tally.error.message);
+    sendJsonError(relay.response, error, headers, relay.errorBody?.(error));
+    return;
+  }
+  sendJson(relay.response, 200, collector.toResponse(), headers);
+}
+
+/** A failure before any byte reached the client, as the HTTP error it should get. */
+function beforeFirstByte(error: unknown, signal: AbortSignal): SluiceError {
+  if (!signal.aborted) return normalizeError(error);
+  const reason = abortReason(signal);
+  if (reason instanceof StreamAbort && reason.reason === 'first_token_timeout') {
+    return new SluiceError('upstream_timeout', `The upstream did not answer in time (${reason.message})`);
+  }
+  return reason;
+}
+
+function recordEnd(
+  services: RelayServices,
+  relay: RelayRequest,
+  meta: StreamMeta,
+  providerName: string,
+  clock: ContentClock,
+  tally: StreamTally,
+  failure: SluiceError | undefined,
+  signal: AbortSignal,
+): void {
+  const { metrics, logger } = services;
+  const abort = signal.aborted && signal.reason instanceof StreamAbort ? signal.reason : undefined;
+  const errorCode = failure?.code ?? tally.error?.code;
+  const clientLeft = abort?.reason === 'client_closed' || abort?.reason === 'send_timeout' || abort?.reason === 'cancel_requested';
+  const outcome = clientLeft ? 'cancelled' : errorCode === undefined ? 'completed' : errorCode === 'timeout' ? 'timeout' : errorCode === 'shutting_down' ? 'shutting_down' : 'error';
+  const timeToFirstTokenMs = clock.firstContentAt === undefined ? undefined : clock.firstContentAt - clock.startedAt;
+  metrics.streams.inc({ route: relay.route, outcome });
+  if (tally.contentParts > 0) metrics.tokensRelayed.inc({ route: relay.route }, tally.contentParts);
+  if (timeToFirstTokenMs !== undefined) metrics.timeToFirstToken.observe({ route: relay.route }, timeToFirstTokenMs / 1000);
+  if (abort) metrics.cancellations.inc({ reason: abort.reason });
+  if (!abort && errorCode !== undefined && isUpstreamCode(errorCode)) metrics.upstreamErrors.inc({ code: errorCode });
+  // A stream cut by its client never pulls its error part through accounting: estimate here instead.
+  const usage = tally.usage ?? estimateUsage(tally);
+  const record = {
+    request_id: relay.requestId,
+    stream_id: meta.streamId,
+    route: relay.route,
+    model: meta.model,
+    provider: providerName,
+    outcome,
+    reason: abort?.reason,
+    error_code: clientLeft ? undefined : errorCode,
+    resumable: relay.output.kind === 'resumable' || undefined,
+    retrieval: meta.retrieval && { collection: meta.retrieval.collection, sources: meta.retrieval.sourceCount, duration_ms: meta.retrieval.durationMs },
+    finish_reason: tally.finishReason,
+    time_to_first_token_ms: timeToFirstTokenMs === undefined ? undefined : round(timeToFirstTokenMs),
+    duration_ms: round(performance.now() - clock.startedAt),
+    tokens: { prompt: usage.promptTokens, completion: usage.completionTokens, total: usage.totalTokens, estimated: usage.estimated },
+  };
+  if (outcome === 'error') logger.warn(record, 'stream ended');
+  else logger.info(record, 'stream ended');
+}
+
+function isUpstreamCode(code: string): boolean {
+  return code === 'upstream_error' || code === 'upstream_timeout' || code === 'rate_limited' || code === 'overloaded' || code === 'not_found' || code === 'bad_request';
+}
+
+function round(milliseconds: number): number {
+  return Math.round(milliseconds * 10) / 10;
+}

@@ -1,0 +1,47 @@
+import type { ServerResponse } from 'node:http';
+import { StreamAbort } from '../../pipeline/stream-abort.ts';
+import type { HubStopReason, StreamHub } from '../../pipeline/hub/stream-hub.ts';
+import type { StreamMeta, StreamPart } from '@sluice/protocol';
+import type { ClientConnection } from '../writer/client-connection.ts';
+import { serveHubReader, type HubReaderServices } from './serve-hub-reader.ts';
+
+export interface ResumableRelayServices extends HubReaderServices {
+  hub: StreamHub;
+}
+
+/**
+ * The generation of a resumable stream, once its upstream answered: its parts go to the hub instead of
+ * a socket, as fast as the upstream sends them (the hub's bounded log is the buffer), and the
+ * connection that asked for it becomes its first reader, like any connection that resumes it later.
+ *
+ * From here the stream outlives its connection: the client leaving only closes that reader, and the
+ * hub stops the generation when it is cancelled (`DELETE /v1/streams/{id}`, on any instance) or when no
+ * reader came back within the grace period. Resolves once every part is stored and the first reader
+ * is done.
+ */
+export async function relayResumable(
+  services: ResumableRelayServices,
+  response: ServerResponse,
+  meta: StreamMeta,
+  parts: AsyncIterable<StreamPart[]>,
+  connection: ClientConnection,
+  abort: (reason: StreamAbort) => void,
+): Promise<void> {
+  const producer = await services.hub.create(meta, { stop: (reason) => abort(stopAbort(reason, services.settings.resumeGraceMs)) });
+  // Until now the client leaving aborted the stream (it had no stream id to resume with); the response
+  // is a hub reader from here on, watched by that reader's own connection.
+  const left = connection.closed;
+  connection[Symbol.dispose]();
+  const producing = (async () => {
+    for await (const batch of parts) for (const part of batch) producer.append(part);
+    await producer.settled();
+  })();
+  const reading = left ? undefined : serveHubReader(services, response, producer.openReader(0), { requestId: meta.requestId, fromStart: true });
+  await Promise.all([producing, reading]);
+}
+
+function stopAbort(reason: HubStopReason, graceMs: number): StreamAbort {
+  return reason === 'cancel_requested'
+    ? new StreamAbort('cancel_requested', 'The stream was cancelled')
+    : new StreamAbort('client_closed', `The client left and no reader came back within ${graceMs} ms`);
+}
