@@ -2,8 +2,9 @@
  * `node bench/compare-cpu.ts <checkout>,<checkout>[,...] [--rounds 5] [--streams 200] [--per 1]`: CPU per
  * relayed event of Sluice run from each checkout, in alternating rounds under the same load, for the
  * before and after of a hot-path change. A checkout is a directory holding Sluice, such as a worktree of
- * the commit before (`git worktree add /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/`);
- * `.` is this one. `http-floor` in the list runs that target instead.
+ * the commit before with its own dependencies (`git worktree add /tmp/before HEAD~1 && (cd /tmp/before &&
+ * npm ci --prefer-offline)`: a link to this checkout's node_modules would resolve `@sluice/*` to this
+ * checkout's packages); `.` is this one. `http-floor` in the list runs that target instead.
  *
  * Each round starts the process fresh, warms it with 1,000 short streams, then runs `--streams` streams
  * of 300 tokens at 50 tokens/s at once and divides the process's CPU time over them by the events it
