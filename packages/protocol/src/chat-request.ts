@@ -25,4 +25,17 @@ export interface ChatRequest {
    * another one as unknown parameters.
    */
   providerOptions?: { anthropic?: Record<string, unknown> };
+  /**
+   * Set by Sluice's retrieval, never by a client: what the last user message was grounded in. The
+   * messages already hold it as prompt text for a real model; the demo model, which cannot read a
+   * prompt, answers from this instead.
+   */
+  grounding?: ChatGrounding;
+}
+
+export interface ChatGrounding {
+  /** The question as the user asked it, before the sources were put in front of it. */
+  question: string;
+  /** The sources as the prompt numbers them: `[1]` is the first. */
+  sources: readonly { title: string; text: string }[];
 }

@@ -3,7 +3,7 @@
  * event dialect, typed errors, SSE encoding and an incremental partial-JSON parser. No dependencies.
  */
 
-export type { ChatMessage, ChatRequest, ChatRole } from './chat-request.ts';
+export type { ChatGrounding, ChatMessage, ChatRequest, ChatRole } from './chat-request.ts';
 export { errorCodes, isSluiceError, normalizeError, SluiceError, type SluiceErrorCode, type SluiceErrorOptions } from './errors.ts';
 export { parsePartialJson, type PartialJsonResult, type PartialJsonState } from './partial-json.ts';
 export type {

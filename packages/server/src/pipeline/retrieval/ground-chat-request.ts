@@ -13,7 +13,7 @@ export interface RetrievalPlan {
 
 /** What retrieval found and the request that puts it in front of the model. */
 export interface Grounding {
-  /** The request with the sources in its last user message (`buildGroundedMessages`). */
+  /** The request with the sources in its last user message (`buildGroundedMessages`), and as `grounding`. */
   chatRequest: ChatRequest;
   /** What the `sources` part carries, numbered from 1 in this order. */
   sources: Source[];
@@ -29,7 +29,11 @@ export async function groundChatRequest(plan: RetrievalPlan, chatRequest: ChatRe
   const startedAt = performance.now();
   const hits = await untilAborted(plan.store.search(plan.collection, plan.question, plan.topK, { signal }), signal);
   return {
-    chatRequest: { ...chatRequest, messages: buildGroundedMessages(chatRequest.messages, hits) },
+    chatRequest: {
+      ...chatRequest,
+      messages: buildGroundedMessages(chatRequest.messages, hits),
+      grounding: { question: plan.question, sources: hits.map(({ title, text }) => ({ title, text })) },
+    },
     sources: hits.map(({ id, title, snippet, score, metadata }) => ({ id, title, snippet, score, metadata })),
     durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
   };
