@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatMessage, StreamPart } from '@sluice/protocol';
 import type { Provider } from '../provider.ts';
 import { abortReason } from '../upstream-http.ts';
-import { composeDemoAnswer, splitIntoTokens } from './demo-text.ts';
+import { composeDemoAnswer } from './demo-text.ts';
+import { splitIntoTokens } from './split-into-tokens.ts';
 
 export const demoModelName = 'sluice-demo';
 

@@ -3,6 +3,9 @@
  * emoji) so that every surface shows UTF-8 handled right without an API key.
  */
 
+import { hashText } from './hash-text.ts';
+import { quoteQuestion } from './shorten-line.ts';
+
 const openings = [
   'This answer comes from **sluice-demo**, the built-in demo model: no API key is set, so nothing left this machine.',
   'You are talking to **sluice-demo**, Sluice\'s built-in demo model. Set `OPENAI_API_KEY` to reach a real one.',
@@ -22,16 +25,6 @@ const closings = [
   'That is all the demo model knows. 끝! 👋',
 ];
 
-function hash(text: string): number {
-  // FNV-1a: small, deterministic, good enough to pick canned sentences.
-  let value = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    value ^= text.charCodeAt(index);
-    value = Math.imul(value, 0x01000193) >>> 0;
-  }
-  return value;
-}
-
 function pick<T>(items: readonly T[], seed: number): T {
   return items[seed % items.length] as T;
 }
@@ -44,22 +37,11 @@ function pickTwo<T>(items: readonly T[], seed: number): [T, T] {
 }
 
 export function composeDemoAnswer(prompt: string): string {
-  const seed = hash(prompt);
-  const topic = prompt.trim().replace(/\s+/g, ' ').slice(0, 80);
+  const seed = hashText(prompt);
   return [
     pick(openings, seed),
-    `You asked: “${topic}”.`,
+    `You asked: ${quoteQuestion(prompt)}.`,
     ...pickTwo(bodies, seed >>> 3),
     pick(closings, seed >>> 11),
   ].join('\n\n');
-}
-
-/** Splits text into token-sized pieces (a word with its trailing space, long words in pieces of four). */
-export function splitIntoTokens(text: string): string[] {
-  const tokens: string[] = [];
-  for (const word of text.match(/\S+\s*|\s+/g) ?? []) {
-    const characters = Array.from(word);
-    for (let index = 0; index < characters.length; index += 4) tokens.push(characters.slice(index, index + 4).join(''));
-  }
-  return tokens;
 }
