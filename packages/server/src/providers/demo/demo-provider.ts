@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChatMessage, StreamPart } from '@sluice/protocol';
+import type { FinishReason, StreamPart } from '@sluice/protocol';
 import type { Provider } from '../provider.ts';
 import { abortReason } from '../upstream-http.ts';
-import { composeDemoAnswer } from './demo-text.ts';
+import { composeDemoReply, type DemoReply } from './compose-demo-reply.ts';
+import { readDemoParameters } from './read-demo-parameters.ts';
 import { splitIntoTokens } from './split-into-tokens.ts';
 
 export const demoModelName = 'sluice-demo';
@@ -12,47 +13,55 @@ export interface DemoProviderOptions {
   firstTokenDelayMs: number;
 }
 
-/** The built-in demo model: a canned, deterministic answer streamed at a realistic pace. */
+/**
+ * The built-in demo model: a deterministic reply (`composeDemoReply`: text, JSON, a tool call, an answer
+ * from tool results or from sources) streamed at a realistic pace, one of its tokens (`splitIntoTokens`)
+ * at a time. It stops after `max_tokens` of them, with finish reason `length`, and reports as usage the
+ * tokens it streamed. A malformed parameter is refused before the stream begins, as an upstream would.
+ */
 export function createDemoProvider(options: DemoProviderOptions): Provider {
   return {
     name: 'demo',
     demo: true,
     async stream(request, streamOptions) {
-      const prompt = lastUserText(request.messages);
-      return streamDemoAnswer(prompt, options, streamOptions.signal, JSON.stringify(request.messages).length);
+      const parameters = readDemoParameters(request.parameters);
+      const reply = composeDemoReply(request, parameters);
+      const promptTokens = Math.ceil(JSON.stringify(request.messages).length / 4);
+      return streamDemoReply(reply, parameters.maxTokens, promptTokens, options, streamOptions.signal);
     },
   };
 }
 
-async function* streamDemoAnswer(prompt: string, options: DemoProviderOptions, signal: AbortSignal, promptCharacters: number): AsyncGenerator<StreamPart[]> {
-  const tokens = splitIntoTokens(composeDemoAnswer(prompt));
+async function* streamDemoReply(
+  reply: DemoReply,
+  maxTokens: number | undefined,
+  promptTokens: number,
+  options: DemoProviderOptions,
+  signal: AbortSignal,
+): AsyncGenerator<StreamPart[]> {
+  const allTokens = splitIntoTokens(reply.kind === 'text' ? reply.text : reply.arguments);
+  const tokens = maxTokens === undefined ? allTokens : allTokens.slice(0, maxTokens);
   const intervalMs = 1000 / options.tokensPerSecond;
   yield [{ type: 'response-metadata', model: demoModelName }];
   try {
     await sleep(options.firstTokenDelayMs, undefined, { signal });
     for (const [index, token] of tokens.entries()) {
       if (index > 0) await sleep(intervalMs, undefined, { signal });
-      yield [{ type: 'text-delta', text: token }];
+      yield [partOf(reply, token, index)];
     }
   } catch (error) {
     if (signal.aborted) throw abortReason(signal);
     throw error;
   }
-  const promptTokens = Math.ceil(promptCharacters / 4);
+  const finishReason: FinishReason = tokens.length < allTokens.length ? 'length' : reply.kind === 'tool-call' ? 'tool_calls' : 'stop';
   yield [
     { type: 'usage', usage: { promptTokens, completionTokens: tokens.length, totalTokens: promptTokens + tokens.length, estimated: false } },
-    { type: 'finish', finishReason: 'stop' },
+    { type: 'finish', finishReason },
   ];
 }
 
-function lastUserText(messages: ChatMessage[]): string {
-  for (let index = messages.length - 1; index >= 0; index -= 1) {
-    const message = messages[index];
-    if (message?.role !== 'user') continue;
-    if (typeof message.content === 'string') return message.content;
-    if (Array.isArray(message.content)) {
-      return message.content.map((part) => (typeof part === 'object' && part && 'text' in part ? String(part.text) : '')).join(' ');
-    }
-  }
-  return '';
+/** A token as a part: text, or a fragment of the call's arguments, the first carrying the call's id and name. */
+function partOf(reply: DemoReply, token: string, index: number): StreamPart {
+  if (reply.kind === 'text') return { type: 'text-delta', text: token };
+  return index === 0 ? { type: 'tool-call-delta', index: 0, id: reply.id, name: reply.name, argumentsDelta: token } : { type: 'tool-call-delta', index: 0, argumentsDelta: token };
 }
