@@ -5,16 +5,15 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildWebPage } from '../../packages/server/scripts/build-web.ts';
 import { requestJson } from '../rag/rag-support.ts';
+import { launchChromium } from '../support/launch-chromium.ts';
 import { startHarness, type Harness } from '../support/sluice-harness.ts';
-
-const chromiumPath = '/usr/bin/chromium';
 
 const documents = [
   { id: 'tides', title: 'Tides of Velmar', text: 'The spring tide at Velmar harbour rises six metres.', metadata: { url: 'https://example.com/tides' } },
@@ -28,16 +27,12 @@ describe('the chat page with a collection', () => {
   let directory: string;
 
   before(async () => {
-    assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: install Debian's chromium (apt-get install -y chromium)`);
     directory = mkdtempSync(join(tmpdir(), 'sluice-page-sources-'));
     await buildWebPage();
     harness = await startHarness({ retrievalSqlitePath: join(directory, 'retrieval.db'), logLevel: 'silent' });
     const upload = await requestJson(harness.sluice.url, 'POST', '/v1/collections/harbour/documents', { documents });
     assert.equal(upload.status, 200);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

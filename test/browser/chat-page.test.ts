@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildWebPage } from '../../packages/server/scripts/build-web.ts';
 import { startSluice } from '../../packages/server/src/server/start-sluice.ts';
+import { startCuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.ts';
 import { startFakeProvider, type FakeProvider } from '../support/fake-provider/index.ts';
+import { launchChromium } from '../support/launch-chromium.ts';
 
-const chromiumPath = '/usr/bin/chromium';
 const artifactsDirectory = new URL('../../test-artifacts/', import.meta.url).pathname;
 
 type Sluice = Awaited<ReturnType<typeof startSluice>>;
@@ -22,7 +20,6 @@ describe('the chat page in headless Chromium', () => {
   let proxy: CuttableProxy;
 
   before(async () => {
-    assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: install Debian's chromium (apt-get install -y chromium)`);
     await Promise.all([buildWebPage(), mkdir(artifactsDirectory, { recursive: true })]);
     fake = await startFakeProvider();
     sluice = await startSluice({ port: 0, host: '127.0.0.1', openaiBaseUrl: fake.url, openaiApiKey: 'test-key', logLevel: 'silent' });
@@ -35,19 +32,7 @@ describe('the chat page in headless Chromium', () => {
       'GET / must serve the chat page: handleRequest calls serveWebPage (src/server/routes/web-page.ts) first',
     );
     proxy = await startCuttableProxy(sluice.port);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -226,41 +211,3 @@ describe('the chat page in headless Chromium', () => {
     await page.context().close();
   });
 });
-
-interface CuttableProxy {
-  url: string;
-  /** Drops every open connection at once, as a network failure would. */
-  cutAll(): void;
-  close(): Promise<void>;
-}
-
-/** A TCP relay in front of Sluice whose connections the test can cut: the fault sits in the network, not in either end. */
-async function startCuttableProxy(targetPort: number): Promise<CuttableProxy> {
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-  };
-  const server: Server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
-    track(client);
-    track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    cutAll: () => {
-      for (const socket of sockets) socket.resetAndDestroy();
-    },
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
