@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { SluiceClientError } from '@sluice/client';
 import { useChat, type SendOptions } from '@sluice/react';
 import { CollectionPicker } from './collection-picker.tsx';
 import { MessageView } from './message-view.tsx';
+import { useFollowScroll } from './use-follow-scroll.ts';
 
 const codeHeadlines: Partial<Record<SluiceClientError['code'], string>> = {
   network_error: 'The connection to Sluice was lost',
@@ -25,25 +26,27 @@ export function ChatApp() {
   const busy = chat.status === 'submitted' || chat.status === 'streaming';
   const lastMessage = chat.messages.at(-1);
   const demo = chat.messages.some((message) => message.demo === true);
-  const listEnd = useRef<HTMLDivElement>(null);
+  const page = useRef<HTMLDivElement>(null);
+  const scroll = useFollowScroll(page);
   const [collection, setCollection] = useState('');
   // Each question is grounded in the collection chosen when it is sent (or sent again).
   const sendOptions: SendOptions | undefined = collection === '' ? undefined : { parameters: { retrieval: { collection } } };
 
-  useEffect(() => {
-    listEnd.current?.scrollIntoView({ block: 'end' });
-  }, [lastMessage?.content, chat.status]);
-
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    scroll.follow();
     void chat.send(undefined, sendOptions);
+  };
+  const tryAgain = () => {
+    scroll.follow();
+    void chat.reload(sendOptions);
   };
   const submitOnEnter = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) submit(event);
   };
 
   return (
-    <div className="app" data-status={chat.status}>
+    <div className="app" data-status={chat.status} ref={page}>
       <header className="app-header">
         <h1>Sluice</h1>
         {demo && (
@@ -70,45 +73,53 @@ export function ChatApp() {
             Waiting for the first token…
           </p>
         )}
-        <div ref={listEnd} />
       </main>
 
-      {chat.reconnecting && (
-        <p className="notice notice-reconnecting" role="status" data-testid="reconnecting">
-          Connection lost ({chat.reconnecting.error.message}). Reconnecting, attempt {chat.reconnecting.attempt}, resuming after event{' '}
-          {chat.reconnecting.lastEventId}…
-        </p>
-      )}
-      {chat.status === 'error' && chat.error && (
-        <div className="notice notice-error" role="alert" data-testid="error">
-          <p>
-            <strong>{codeHeadlines[chat.error.code] ?? 'The request failed'}</strong> ({chat.error.code}): {chat.error.message}
-          </p>
-          <button type="button" onClick={() => void chat.reload(sendOptions)}>
-            Try again
-          </button>
-        </div>
-      )}
-
-      <form className="composer" onSubmit={submit}>
-        <textarea
-          aria-label="Message"
-          placeholder="Message Sluice (Enter to send, Shift+Enter for a new line)"
-          rows={2}
-          value={chat.input}
-          onChange={(event) => chat.setInput(event.target.value)}
-          onKeyDown={submitOnEnter}
-        />
-        {busy ? (
-          <button type="button" className="stop" onClick={chat.stop}>
-            Stop
-          </button>
-        ) : (
-          <button type="submit" disabled={chat.input.trim() === ''}>
-            Send
+      {/* Sticky at the bottom of the window, and in the flow after the messages: at the end of the page it
+          covers nothing, and the notices stay in view wherever the reader has scrolled. */}
+      <div className="dock">
+        {!scroll.following && (
+          <button type="button" className="jump" onClick={scroll.follow} data-testid="jump-to-newest">
+            ↓ Jump to the newest
           </button>
         )}
-      </form>
+        {chat.reconnecting && (
+          <p className="notice notice-reconnecting" role="status" data-testid="reconnecting">
+            Connection lost ({chat.reconnecting.error.message}). Reconnecting, attempt {chat.reconnecting.attempt}, resuming after event{' '}
+            {chat.reconnecting.lastEventId}…
+          </p>
+        )}
+        {chat.status === 'error' && chat.error && (
+          <div className="notice notice-error" role="alert" data-testid="error">
+            <p>
+              <strong>{codeHeadlines[chat.error.code] ?? 'The request failed'}</strong> ({chat.error.code}): {chat.error.message}
+            </p>
+            <button type="button" onClick={tryAgain}>
+              Try again
+            </button>
+          </div>
+        )}
+
+        <form className="composer" onSubmit={submit}>
+          <textarea
+            aria-label="Message"
+            placeholder="Message Sluice (Enter to send, Shift+Enter for a new line)"
+            rows={2}
+            value={chat.input}
+            onChange={(event) => chat.setInput(event.target.value)}
+            onKeyDown={submitOnEnter}
+          />
+          {busy ? (
+            <button type="button" className="stop" onClick={chat.stop}>
+              Stop
+            </button>
+          ) : (
+            <button type="submit" disabled={chat.input.trim() === ''}>
+              Send
+            </button>
+          )}
+        </form>
+      </div>
     </div>
   );
 }
