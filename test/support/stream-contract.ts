@@ -213,7 +213,7 @@ export function describeTimeContract(reader: DialectReader, upstream: UpstreamKi
     test('a client that reads nothing is cut off at the send timeout, not taken for an idle upstream, and the upstream aborted', async () => {
       // The idle timeout is shorter than the send timeout: while the client's socket is full the upstream is
       // not read, and that silence must not count as the upstream's.
-      const harness = await startHarness({ sendTimeoutMs: 400, idleTimeoutMs: 150 }, { upstream });
+      const harness = await startHarness({ sendTimeoutMs: 1500, idleTimeoutMs: 600 }, { upstream });
       try {
         harness.fake.setScenario({ infinite: true, text: 'x'.repeat(2000) });
         const stream = await openStream(`${harness.sluice.url}${reader.path}`, { body: reader.body('hi'), paused: true });
