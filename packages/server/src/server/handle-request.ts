@@ -116,9 +116,6 @@ export async function handleRequest(state: ServerState, request: IncomingMessage
       response.destroy();
       return;
     }
-    // An oversized body is not read to its end: close the connection rather than drain it.
-    const headers: Record<string, string> = { 'x-request-id': requestId };
-    if (failure.code === 'payload_too_large') headers.connection = 'close';
-    sendJsonError(response, failure, headers);
+    sendJsonError(response, failure, { 'x-request-id': requestId });
   }
 }

@@ -33,7 +33,8 @@ function tooLarge(maxBodyBytes: number): SluiceError {
 /**
  * The body's chunks, through 'data' and 'end' listeners: a body that arrived with the headers (almost
  * every chat request) is complete within the same turn, without the stream's async iterator and its
- * promise per chunk. Past `maxBodyBytes` the request is paused and the upload left unread.
+ * promise per chunk. Past `maxBodyBytes` the request is paused: the answer (`sendJson`) reads and drops
+ * the rest.
  */
 function collectBody(request: IncomingMessage, maxBodyBytes: number): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {

@@ -19,9 +19,7 @@ export async function postMessages(services: RelayServices, request: IncomingMes
   } catch (error) {
     const failure = normalizeError(error);
     if (failure.code === 'internal') throw error;
-    const headers: Record<string, string> = { 'x-request-id': requestId };
-    if (failure.code === 'payload_too_large') headers.connection = 'close';
-    sendJsonError(response, failure, headers, anthropicErrorBody(failure));
+    sendJsonError(response, failure, { 'x-request-id': requestId }, anthropicErrorBody(failure));
     return;
   }
   await relayChat(services, {
