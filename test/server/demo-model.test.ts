@@ -36,6 +36,7 @@ test('the same prompt gives the same answer; multi-byte text included somewhere'
 test('the OpenAI-compatible endpoint names the demo model too', async () => {
   const response = await fetch(`${sluice.url}/v1/chat/completions`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
   });
   const body = await response.json();

@@ -101,7 +101,7 @@ describe('upstream failures before the first byte are real HTTP statuses', () =>
     const closedPort = await findClosedPort();
     const sluice = await startSluice({ port: 0, openaiBaseUrl: `http://127.0.0.1:${closedPort}/v1`, openaiApiKey: upstreamSecret, logLevel: 'silent' });
     try {
-      const response = await fetch(`${sluice.url}/v1/chat/stream`, { method: 'POST', body: JSON.stringify({ prompt: 'hi' }) });
+      const response = await fetch(`${sluice.url}/v1/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'hi' }) });
       assert.equal(response.status, 502);
       const body = await response.json();
       assert.equal(body.error.code, 'upstream_error');
@@ -115,7 +115,7 @@ describe('upstream failures before the first byte are real HTTP statuses', () =>
     const slow = await startHarness({ firstTokenTimeoutMs: 150 });
     try {
       slow.fake.setScenario({ headersDelayMs: 3000 });
-      const response = await fetch(`${slow.sluice.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(chatBody) });
+      const response = await fetch(`${slow.sluice.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chatBody) });
       assert.equal(response.status, 504);
       assert.equal((await response.json()).error.code, 'upstream_timeout');
     } finally {
@@ -147,7 +147,7 @@ describe('non-streaming chat completions', () => {
     harness.fake.setScenario({ infinite: true, tokenIntervalMs: 5 });
     const requestsBefore = harness.fake.requests.length;
     const controller = new AbortController();
-    const pending = fetch(`${harness.sluice.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(chatBody), signal: controller.signal });
+    const pending = fetch(`${harness.sluice.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chatBody), signal: controller.signal });
     const upstream = await harness.fake.waitForRequest(requestsBefore);
     await eventually(() => upstream.tokensSent > 3, 'some tokens generated');
     controller.abort();

@@ -1,6 +1,7 @@
 /**
  * Bodies refused before they were read (413 over the limit, 415 without a JSON content type): every real
- * client reads the JSON answer instead of EPIPE or a reset, and a client that never stops sending is cut.
+ * client reads the JSON answer instead of EPIPE or a reset, a client that never stops sending is cut, and
+ * no endpoint takes a body a cross-site page could send without a preflight.
  */
 
 import assert from 'node:assert/strict';
@@ -21,10 +22,20 @@ const mebibyte = 1_048_576;
 // Its own process, as users run it: in one process the client and the server share an event loop, and the
 // reset that made 32 of 40 node:http clients report EPIPE (issue 15) did not show.
 let sluice: SluiceProcess;
+const dataFolder = mkdtempSync(join(tmpdir(), 'sluice-refused-'));
 before(async () => {
-  sluice = await spawnSluice({ SLUICE_MAX_BODY_BYTES: String(maxBodyBytes)});
+  sluice = await spawnSluice({
+    SLUICE_MAX_BODY_BYTES: String(maxBodyBytes),
+    SLUICE_RETRIEVAL_SQLITE_PATH: join(dataFolder, 'retrieval.db'),
+    // The requests that are taken get the demo model's answer at once.
+    SLUICE_DEMO_TOKENS_PER_SECOND: '100000',
+    SLUICE_DEMO_FIRST_TOKEN_DELAY_MS: '0',
+  });
 });
-after(() => sluice.stop());
+after(async () => {
+  await sluice.stop();
+  rmSync(dataFolder, { recursive: true, force: true });
+});
 
 interface Answer {
   status: number;
@@ -168,5 +179,49 @@ describe('413: an oversized body is answered, and the client reads it', () => {
       clearInterval(trickle);
       socket.destroy();
     }
+  });
+});
+
+describe('415: every endpoint that takes a JSON body takes only application/json', () => {
+  const endpoints: { path: string; body: unknown; anthropic?: boolean }[] = [
+    { path: '/v1/chat/completions', body: { model: 'sluice-demo', messages: [{ role: 'user', content: 'hi' }] } },
+    { path: '/v1/messages', body: { model: 'sluice-demo', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }, anthropic: true },
+    { path: '/v1/responses', body: { model: 'sluice-demo', input: 'hi' } },
+    { path: '/v1/ui-message-stream', body: { messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }] } },
+    { path: '/v1/chat/stream', body: { prompt: 'hi' } },
+    { path: '/v1/chat/text', body: { prompt: 'hi' } },
+    { path: '/v1/collections/handbook/documents', body: { id: 'leave.md', title: 'Leave', text: 'Thirty days a year.' } },
+  ];
+  // What a cross-site page can send without a preflight: fetch with mode 'no-cors' and a string body, a form.
+  const refusedTypes = ['text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined];
+
+  for (const { path, body, anthropic } of endpoints) {
+    test(`${path}: ${refusedTypes.length} content types refused with 415${anthropic ? ', in Anthropic’s shape' : ''}, application/json taken in any case`, async () => {
+      for (const contentType of refusedTypes) {
+        const response = await fetch(`${sluice.url}${path}`, {
+          method: 'POST',
+          headers: { origin: 'https://elsewhere.example', ...(contentType === undefined ? {} : { 'content-type': contentType }) },
+          body: contentType === undefined ? new Blob([JSON.stringify(body)]) : JSON.stringify(body),
+        });
+        assert.equal(response.status, 415, `${contentType}`);
+        const answer = await response.json();
+        const got = contentType === undefined ? 'got no Content-Type' : `got ${JSON.stringify(contentType)}`;
+        assert.equal(answer.error.message, `Content-Type must be application/json (a charset parameter may follow), ${got}`);
+        if (anthropic) assert.deepEqual(answer, { type: 'error', error: { type: 'invalid_request_error', message: answer.error.message } });
+        else assert.equal(answer.error.code, 'unsupported_media_type');
+      }
+      const taken = await fetch(`${sluice.url}${path}`, { method: 'POST', headers: { 'content-type': 'Application/JSON; Charset=UTF-8' }, body: JSON.stringify(body) });
+      assert.equal(taken.status, 200, await taken.clone().text());
+      await taken.body?.cancel();
+    });
+  }
+
+  test('a refused upload replaces nothing', async () => {
+    const upload = (text: string, contentType: string) =>
+      fetch(`${sluice.url}/v1/collections/notes/documents`, { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify({ id: 'a.md', title: 'A', text }) });
+    assert.equal((await upload('The original text.', 'application/json')).status, 200);
+    assert.equal((await upload('Replaced from another site.', 'text/plain;charset=UTF-8')).status, 415);
+    const listing = await (await fetch(`${sluice.url}/v1/collections/notes/documents`)).json();
+    assert.equal(listing.documents[0].text_bytes, Buffer.byteLength('The original text.'));
   });
 });

@@ -37,7 +37,7 @@ test(`${stalledClients} stalled clients on fast upstreams hold under ${boundByte
   const { upstream } = await nextReply();
   const sluice = await startSluice({ port: 0, openaiBaseUrl: upstream, openaiApiKey: 'sk-test', sendTimeoutMs: 300_000, logLevel: 'silent' });
   try {
-    const warm = await fetch(`${sluice.url}/v1/chat/stream`, { method: 'POST', body: JSON.stringify({ prompt: 'warm' }) });
+    const warm = await fetch(`${sluice.url}/v1/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'warm' }) });
     await warm.text();
     const baselineBytes = liveBytes();
     load.stdin.write(`${JSON.stringify({ sluice: sluice.url, clients: stalledClients, scenario: { infinite: true, tokens: [`${'x'.repeat(4000)} `] } })}\n`);

@@ -41,6 +41,8 @@ function codeForStatus(status: number): SluiceClientErrorCode {
       return 'method_not_allowed';
     case 413:
       return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
     case 429:
       return 'rate_limited';
     case 502:

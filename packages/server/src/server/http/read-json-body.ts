@@ -2,11 +2,20 @@ import type { IncomingMessage } from 'node:http';
 import { SluiceError } from '@sluice/protocol';
 
 /**
- * Reads and parses a JSON request body, refusing more than `maxBodyBytes` (413) and anything that is
- * not a JSON object (400). It stops reading as soon as the limit is passed, so an oversized body costs
- * no more memory than the limit.
+ * Reads and parses a JSON request body, refusing a body not labelled `application/json` (415), more than
+ * `maxBodyBytes` (413) and anything that is not a JSON object (400). It stops reading as soon as the limit
+ * is passed, so an oversized body costs no more memory than the limit.
+ *
+ * The 415 is what keeps other web sites out: a page's cross-origin `fetch` may send `text/plain`,
+ * `application/x-www-form-urlencoded` or `multipart/form-data` without asking first, and only those; a
+ * JSON content type makes the browser ask (CORS preflight), and Sluice answers no preflight.
  */
 export async function readJsonBody(request: IncomingMessage, maxBodyBytes: number): Promise<Record<string, unknown>> {
+  const contentType = request.headers['content-type'];
+  if (!isJsonMediaType(contentType)) {
+    const got = contentType === undefined ? 'no Content-Type' : JSON.stringify(contentType);
+    throw new SluiceError('unsupported_media_type', `Content-Type must be application/json (a charset parameter may follow), got ${got}`);
+  }
   const declaredLength = Number(request.headers['content-length']);
   if (Number.isFinite(declaredLength) && declaredLength > maxBodyBytes) {
     throw tooLarge(maxBodyBytes);
@@ -24,6 +33,11 @@ export async function readJsonBody(request: IncomingMessage, maxBodyBytes: numbe
     throw new SluiceError('bad_request', 'Request body must be a JSON object');
   }
   return body as Record<string, unknown>;
+}
+
+/** `application/json`, in any case, with or without parameters (`; charset=utf-8`). */
+function isJsonMediaType(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
 }
 
 function tooLarge(maxBodyBytes: number): SluiceError {

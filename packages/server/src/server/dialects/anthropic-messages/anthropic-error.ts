@@ -7,6 +7,7 @@ const errorTypes: Record<SluiceErrorCode, string> = {
   gone: 'not_found_error',
   method_not_allowed: 'invalid_request_error',
   payload_too_large: 'request_too_large',
+  unsupported_media_type: 'invalid_request_error',
   unauthorized: 'authentication_error',
   rate_limited: 'rate_limit_error',
   upstream_error: 'api_error',
