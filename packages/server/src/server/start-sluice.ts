@@ -10,6 +10,7 @@ import { createProviders } from './config/create-providers.ts';
 import { createLazyRetrievalStore } from './config/lazy-retrieval-store.ts';
 import { loadSettings, type Settings } from './config/settings.ts';
 import { handleRequest, type ServerState } from './handle-request.ts';
+import { answerClientError } from './http/answer-client-error.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createStreamHub } from './relay/create-stream-hub.ts';
@@ -65,10 +66,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   const server = createServer({ noDelay: true, requestTimeout: 0 }, (request, response) => {
     void handleRequest(state, request, response);
   });
-  server.on('clientError', (error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy(error);
-  });
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // Node's default backlog (511) overflowed when 9,800 streams opened at 2,000/s (connections reset);
