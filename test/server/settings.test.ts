@@ -52,8 +52,39 @@ test('a bad value names the key and what is wrong', () => {
     [{ SLUICE_LOG_LEVEL: 'loud' }, /SLUICE_LOG_LEVEL: expected one of/],
     [{ SLUICE_CONFIG: '/nonexistent/sluice.json' }, /Cannot read SLUICE_CONFIG file \/nonexistent\/sluice.json: ENOENT/],
     [{ SLUICE_CONFIG: configFile('{not json') }, /is not valid JSON/],
-    [{ SLUICE_CONFIG: configFile({ heartbeatMS: 5 }) }, /Unknown setting "heartbeatMS"/],
+    [{ SLUICE_CONFIG: configFile({ heartbeatMS: 5 }) }, /Unknown setting "heartbeatMS" in .*; did you mean "heartbeatMs"\?/],
     [{ SLUICE_CONFIG: configFile({ drainMs: '10s' }) }, /Invalid "drainMs" in .* \(SLUICE_DRAIN_MS\): expected a whole number/],
+  ];
+  for (const [environment, message] of cases) {
+    assert.throws(() => loadSettings(environment), (error: unknown) => error instanceof SettingsError && message.test(error.message), JSON.stringify(environment));
+  }
+});
+
+test('a SLUICE_* variable that is no setting stops startup, naming the nearest one', () => {
+  const cases: [Record<string, string>, string][] = [
+    [{ SLUICE_HEARTBAET_MS: '5' }, 'Unknown variable SLUICE_HEARTBAET_MS; did you mean SLUICE_HEARTBEAT_MS?'],
+    [{ SLUICE_PORT: 'abc' }, 'Unknown variable SLUICE_PORT; did you mean PORT?'],
+    [{ SLUICE_OPENAI_API_KEY: 'sk-x' }, 'Unknown variable SLUICE_OPENAI_API_KEY; did you mean OPENAI_API_KEY?'],
+    [{ SLUICE_REDIS_URL: 'redis://x' }, 'Unknown variable SLUICE_REDIS_URL; did you mean REDIS_URL?'],
+    [{ SLUICE_CONFIG_FILE: 'sluice.json' }, 'Unknown variable SLUICE_CONFIG_FILE; did you mean SLUICE_CONFIG?'],
+    [{ SLUICE_MAX_PENDING_BYTES: '1024' }, 'Unknown variable SLUICE_MAX_PENDING_BYTES; did you mean SLUICE_MAX_BODY_BYTES?'],
+  ];
+  for (const [environment, message] of cases) {
+    assert.throws(
+      () => loadSettings(environment),
+      (error: unknown) => error instanceof SettingsError && error.message === `${message} Every SLUICE_* variable must be a setting (sluice --help lists them)`,
+      JSON.stringify(environment),
+    );
+  }
+  assert.equal(loadSettings({ PATH: '/usr/bin', HOME: '/root', NODE_OPTIONS: '', SLUICE_CONFIG: '' }).port, 8787, 'other variables are not Sluice’s');
+});
+
+test('the resume grace check names the variable that was set, not the default beside it', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ SLUICE_SSE_RETRY_MS: '20000' }, /^Invalid SLUICE_SSE_RETRY_MS: 20000 must be shorter than SLUICE_RESUME_GRACE_MS \(10000, the default\); an EventSource waits the retry before it reconnects$/],
+    [{ SLUICE_RESUME_GRACE_MS: '500' }, /^Invalid SLUICE_RESUME_GRACE_MS: 500 must be longer than SLUICE_SSE_RETRY_MS \(1000, the default\)/],
+    [{ SLUICE_RESUME_GRACE_MS: '500', SLUICE_SSE_RETRY_MS: '800' }, /^Invalid SLUICE_RESUME_GRACE_MS and SLUICE_SSE_RETRY_MS: the resume grace period \(500 ms\) must be longer than the SSE retry \(800 ms\)/],
+    [{ SLUICE_CONFIG: configFile({ sseRetryMs: 20_000 }) }, /^Invalid "sseRetryMs" in \S+sluice\.json: 20000 must be shorter than SLUICE_RESUME_GRACE_MS/],
   ];
   for (const [environment, message] of cases) {
     assert.throws(() => loadSettings(environment), (error: unknown) => error instanceof SettingsError && message.test(error.message), JSON.stringify(environment));
@@ -64,6 +95,15 @@ test('a bad setting stops startup with exit code 1 and the message on stderr', a
   await assert.rejects(run(process.execPath, sluiceCommand(), { env: { ...process.env, SLUICE_SEND_TIMEOUT_MS: '-5' } }), (error: { code?: number; stderr?: string }) => {
     assert.equal(error.code, 1);
     assert.match(error.stderr ?? '', /sluice: Invalid SLUICE_SEND_TIMEOUT_MS/);
+    return true;
+  });
+});
+
+test('an unknown SLUICE_* variable stops the command with one line on stderr and exit code 1', async () => {
+  await assert.rejects(run(process.execPath, sluiceCommand(), { env: { PATH: process.env.PATH ?? '', SLUICE_HEARTBAET_MS: '5' } }), (error: { code?: number; stdout?: string; stderr?: string }) => {
+    assert.equal(error.code, 1);
+    assert.equal(error.stderr, 'sluice: Unknown variable SLUICE_HEARTBAET_MS; did you mean SLUICE_HEARTBEAT_MS? Every SLUICE_* variable must be a setting (sluice --help lists them)\n');
+    assert.equal(error.stdout, '');
     return true;
   });
 });

@@ -5,6 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { nearestName } from './nearest-name.ts';
 import { checkProviders, checkRoutes, configuredProviderNames, unconfiguredRouteProvider } from './provider-settings.ts';
 
 type Parse<T> = (text: string) => T;
@@ -206,18 +207,24 @@ export class SettingsError extends Error {
 
 /**
  * Resolves every setting. `overrides` (used by `startSluice` in tests and embedding code) win over the
- * environment, which wins over the config file.
+ * environment, which wins over the config file. A `SLUICE_*` variable that is no setting stops startup, as
+ * an unknown key in the file does: a misspelt setting must not be ignored in silence.
  */
 export function loadSettings(environment: NodeJS.ProcessEnv = process.env, overrides: Partial<Settings> = {}): Settings {
+  checkVariableNames(environment);
   const file = readConfigFile(environment.SLUICE_CONFIG);
   const settings: Record<string, unknown> = {};
+  // Where each value came from, as an error message names it; absent for a default.
+  const sources: Partial<Record<SettingKey, string>> = {};
   for (const [key, definition] of Object.entries(settingDefinitions) as [SettingKey, SettingDefinition<unknown>][]) {
     if (key in overrides) {
-      settings[key] = checkWith(definition, (overrides as Record<string, unknown>)[key], `setting ${key}`);
+      sources[key] = `setting ${key}`;
+      settings[key] = checkWith(definition, (overrides as Record<string, unknown>)[key], sources[key]);
       continue;
     }
     const fromEnvironment = environment[definition.env];
     if (fromEnvironment !== undefined && fromEnvironment !== '') {
+      sources[key] = definition.env;
       try {
         settings[key] = definition.parse(fromEnvironment);
       } catch (error) {
@@ -225,23 +232,51 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env, overr
       }
       continue;
     }
-    settings[key] = key in file.values ? checkWith(definition, file.values[key], `"${key}" in ${file.path}`) : definition.default;
+    if (key in file.values) {
+      sources[key] = `"${key}" in ${file.path}`;
+      settings[key] = checkWith(definition, file.values[key], sources[key]);
+    } else settings[key] = definition.default;
   }
-  checkRouteProviders(settings as Settings);
-  checkResumeSettings(settings as Settings);
+  checkRouteProviders(settings as Settings, sources);
+  checkResumeSettings(settings as Settings, sources);
   return settings as Settings;
 }
 
-/** Every route must name a provider that exists; said at startup rather than on the first request. */
-function checkRouteProviders(settings: Settings): void {
-  const problem = unconfiguredRouteProvider(settings.routes, configuredProviderNames(settings));
-  if (problem) throw new SettingsError(`Invalid SLUICE_ROUTES: ${problem}`);
+/** Every variable Sluice reads, `SLUICE_CONFIG` included: a `SLUICE_*` variable must be one of them. */
+const variableNames = [...Object.values(settingDefinitions).map((definition) => definition.env), 'SLUICE_CONFIG'];
+
+function checkVariableNames(environment: NodeJS.ProcessEnv): void {
+  for (const name of Object.keys(environment)) {
+    if (!name.startsWith('SLUICE_') || variableNames.includes(name)) continue;
+    // Compared without the prefix, so that SLUICE_PORT finds PORT and SLUICE_OPENAI_API_KEY finds OPENAI_API_KEY.
+    const nearest = nearestName(name, variableNames, (text) => text.replace(/^SLUICE_/, ''));
+    throw new SettingsError(`Unknown variable ${name}; did you mean ${nearest}? Every SLUICE_* variable must be a setting (sluice --help lists them)`);
+  }
 }
 
-function checkResumeSettings(settings: Settings): void {
-  if (settings.resumeGraceMs <= settings.sseRetryMs) {
-    throw new SettingsError(`Invalid SLUICE_RESUME_GRACE_MS: ${settings.resumeGraceMs} must be longer than SLUICE_SSE_RETRY_MS (${settings.sseRetryMs})`);
+/** Every route must name a provider that exists; said at startup rather than on the first request. */
+function checkRouteProviders(settings: Settings, sources: Partial<Record<SettingKey, string>>): void {
+  const problem = unconfiguredRouteProvider(settings.routes, configuredProviderNames(settings));
+  if (problem) throw new SettingsError(`Invalid ${sources.routes ?? settingDefinitions.routes.env}: ${problem}`);
+}
+
+/**
+ * An EventSource waits `sseRetryMs` before it reconnects, so a grace period no longer than that aborts a
+ * stream its reader was coming back to. The message blames what was set, not the default beside it.
+ */
+function checkResumeSettings(settings: Settings, sources: Partial<Record<SettingKey, string>>): void {
+  const { resumeGraceMs, sseRetryMs } = settings;
+  if (resumeGraceMs > sseRetryMs) return;
+  const grace = sources.resumeGraceMs;
+  const retry = sources.sseRetryMs;
+  const why = 'an EventSource waits the retry before it reconnects';
+  if (grace !== undefined && retry !== undefined) {
+    throw new SettingsError(`Invalid ${grace} and ${retry}: the resume grace period (${resumeGraceMs} ms) must be longer than the SSE retry (${sseRetryMs} ms); ${why}`);
   }
+  if (retry !== undefined) {
+    throw new SettingsError(`Invalid ${retry}: ${sseRetryMs} must be shorter than ${settingDefinitions.resumeGraceMs.env} (${resumeGraceMs}, the default); ${why}`);
+  }
+  throw new SettingsError(`Invalid ${grace ?? settingDefinitions.resumeGraceMs.env}: ${resumeGraceMs} must be longer than ${settingDefinitions.sseRetryMs.env} (${sseRetryMs}, the default); ${why}`);
 }
 
 function checkWith(definition: SettingDefinition<unknown>, value: unknown, where: string): unknown {
@@ -271,7 +306,7 @@ function readConfigFile(path: string | undefined): { path: string; values: Recor
   }
   for (const key of Object.keys(values)) {
     if (!(key in settingDefinitions)) {
-      throw new SettingsError(`Unknown setting "${key}" in ${path}; known settings: ${Object.keys(settingDefinitions).join(', ')}`);
+      throw new SettingsError(`Unknown setting "${key}" in ${path}; did you mean "${nearestName(key, Object.keys(settingDefinitions))}"? (sluice --help lists them all)`);
     }
   }
   return { path, values: values as Record<string, unknown> };
