@@ -6,4 +6,5 @@
 
 export type { Settings } from './server/config/settings.ts';
 export { loadSettings, SettingsError } from './server/config/settings.ts';
+export { ListenError } from './server/listen-error.ts';
 export { startSluice, type SluiceInstance, type StartOptions } from './server/start-sluice.ts';

@@ -1,6 +1,7 @@
 import { runIngestCommand } from './cli/ingest-command.ts';
 import { configuredProviderNames } from './config/provider-settings.ts';
 import { describeSettings, loadSettings, SettingsError } from './config/settings.ts';
+import { ListenError } from './listen-error.ts';
 import { startSluice } from './start-sluice.ts';
 
 /**
@@ -18,16 +19,18 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let settings;
+  let sluice;
   try {
     settings = loadSettings(process.env);
+    sluice = await startSluice(settings);
   } catch (error) {
-    if (error instanceof SettingsError) {
+    // What a user can fix is one line; anything else is a bug, and its stack trace is wanted.
+    if (error instanceof SettingsError || error instanceof ListenError) {
       process.stderr.write(`sluice: ${error.message}\n`);
       return 1;
     }
     throw error;
   }
-  const sluice = await startSluice(settings);
   const upstream = sluice.demoMode
     ? 'DEMO MODE: the built-in demo model "sluice-demo" answers every request (set OPENAI_API_KEY, OPENAI_BASE_URL or ANTHROPIC_API_KEY for a real model)'
     : `providers ${configuredProviderNames(settings).join(', ')}`;

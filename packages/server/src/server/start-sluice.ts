@@ -11,6 +11,7 @@ import { createLazyRetrievalStore } from './config/lazy-retrieval-store.ts';
 import { loadSettings, type Settings } from './config/settings.ts';
 import { handleRequest, type ServerState } from './handle-request.ts';
 import { answerClientError } from './http/answer-client-error.ts';
+import { toListenError } from './listen-error.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createStreamHub } from './relay/create-stream-hub.ts';
@@ -44,6 +45,10 @@ export interface SluiceInstance {
   close(): Promise<void>;
 }
 
+/**
+ * Starts Sluice and resolves once it listens. Rejects with a `SettingsError` for a bad setting and a
+ * `ListenError` when its address cannot be listened on (nothing is left open then).
+ */
 export async function startSluice(overrides: Partial<Settings> = {}, options: StartOptions = {}): Promise<SluiceInstance> {
   const settings = loadSettings(options.environment ?? {}, overrides);
   const logger = createLogger(settings.logLevel, options.logDestination);
@@ -63,19 +68,29 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     retrieval: createLazyRetrievalStore(effectiveSettings, logger),
     draining: false,
   };
+  const closeServices = async (): Promise<void> => {
+    await pool.close();
+    await state.hub.close();
+    await state.retrieval.close();
+  };
   const server = createServer({ noDelay: true, requestTimeout: 0 }, (request, response) => {
     void handleRequest(state, request, response);
   });
   server.on('clientError', answerClientError);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // Node's default backlog (511) overflowed when 9,800 streams opened at 2,000/s (connections reset);
-    // the kernel still caps it at net.core.somaxconn.
-    server.listen({ port: settings.port, host: settings.host, backlog: 4096 }, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // Node's default backlog (511) overflowed when 9,800 streams opened at 2,000/s (connections reset);
+      // the kernel still caps it at net.core.somaxconn.
+      server.listen({ port: settings.port, host: settings.host, backlog: 4096 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await closeServices();
+    throw toListenError(error as NodeJS.ErrnoException, settings.host, settings.port);
+  }
   const port = (server.address() as AddressInfo).port;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
 
@@ -94,9 +109,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
       await Promise.race([streams.whenEmpty(), sleep(1000)]);
       server.closeAllConnections();
       await closed;
-      await pool.close();
-      await state.hub.close();
-      await state.retrieval.close();
+      await closeServices();
       logger.flush();
     })());
 
