@@ -189,7 +189,7 @@ describe('Anthropic Messages dialect: requests', () => {
     refused({ model: 'c', max_tokens: 5, messages: [] }, 'messages');
     refused({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'document', source: {} }] }] }, 'messages[0].content[0]');
     refused({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'tool_use', id: 'x', name: 'y', input: {} }] }] }, 'messages[0].content[0]');
-    refused({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }] }, 'messages[0].content[0].source');
+    refused({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }] }, 'messages[0].content[0].source.type');
     refused({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }], tool_choice: { type: 'tool' } }, 'tool_choice.name');
   });
 });

@@ -179,8 +179,8 @@ describe('refused before anything streams', () => {
       name: 'a misspelt retrieval key',
       body: { prompt: 'Anything?', retrieval: { collection: 'amberline', topK: 3 } },
       status: 400,
-      param: 'retrieval',
-      message: /Invalid field "retrieval"/,
+      param: 'retrieval.topK',
+      message: /^Unknown field "retrieval\.topK" \(did you mean "retrieval\.top_k"\?\)$/,
     },
   ];
   for (const { name, body, status, param, message } of cases) {

@@ -4,6 +4,7 @@
  */
 
 export type { ChatGrounding, ChatMessage, ChatRequest, ChatRole } from './chat-request.ts';
+export { describeValue } from './describe-value.ts';
 export { errorCodes, isSluiceError, normalizeError, SluiceError, type SluiceErrorCode, type SluiceErrorOptions } from './errors.ts';
 export { parsePartialJson, type PartialJsonResult, type PartialJsonState } from './partial-json.ts';
 export type {

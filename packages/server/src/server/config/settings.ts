@@ -5,7 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { nearestName } from './nearest-name.ts';
+import { nearestName } from '../nearest-name.ts';
 import { checkProviders, checkRoutes, configuredProviderNames, unconfiguredRouteProvider } from './provider-settings.ts';
 
 type Parse<T> = (text: string) => T;
@@ -249,7 +249,7 @@ function checkVariableNames(environment: NodeJS.ProcessEnv): void {
   for (const name of Object.keys(environment)) {
     if (!name.startsWith('SLUICE_') || variableNames.includes(name)) continue;
     // Compared without the prefix, so that SLUICE_PORT finds PORT and SLUICE_OPENAI_API_KEY finds OPENAI_API_KEY.
-    const nearest = nearestName(name, variableNames, (text) => text.replace(/^SLUICE_/, ''));
+    const nearest = nearestName(name, variableNames, { comparable: (text) => text.replace(/^SLUICE_/, '') });
     throw new SettingsError(`Unknown variable ${name}; did you mean ${nearest}? Every SLUICE_* variable must be a setting (sluice --help lists them)`);
   }
 }

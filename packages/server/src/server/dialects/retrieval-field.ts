@@ -21,6 +21,7 @@ export const retrievalFieldSchema = z
 /** `top_k` as a query parameter (`GET /v1/chat/stream?collection=handbook&top_k=5`). */
 export const topKQuerySchema = z
   .string()
-  .regex(/^\d+$/, `must be a whole number from 1 to ${defaultRetrievalLimits.maxTopK}`)
+  .regex(/^\d+$/)
   .transform(Number)
-  .pipe(topK);
+  .pipe(topK)
+  .describe(`a whole number from 1 to ${defaultRetrievalLimits.maxTopK}`);

@@ -6,7 +6,10 @@ const uiPart = z.looseObject({ type: z.string() });
 
 // Loose: the AI SDK's transport adds `id`, `trigger` and `messageId`, and an app its own `body` fields.
 const uiChatBodySchema = z.looseObject({
-  messages: z.array(z.looseObject({ role: z.enum(['system', 'user', 'assistant']), parts: z.array(uiPart) })).min(1, 'must hold at least one message'),
+  messages: z
+    .array(z.looseObject({ role: z.enum(['system', 'user', 'assistant']), parts: z.array(uiPart).describe('an array of message parts') }))
+    .min(1, 'must hold at least one message')
+    .describe('a non-empty array of UI messages'),
   model: z.string().min(1, 'must be a non-empty model name').optional(),
   temperature: z.number().min(0).max(2).optional(),
   top_p: z.number().min(0).max(1).optional(),

@@ -5,7 +5,7 @@ import { parseRequest } from '../request-validation.ts';
 const textBlock = z.looseObject({ type: z.literal('text'), text: z.string() });
 const imageBlock = z.looseObject({
   type: z.literal('image'),
-  source: z.union([
+  source: z.discriminatedUnion('type', [
     z.looseObject({ type: z.literal('base64'), media_type: z.string(), data: z.string() }),
     z.looseObject({ type: z.literal('url'), url: z.string() }),
   ]),
@@ -14,7 +14,7 @@ const toolUseBlock = z.looseObject({ type: z.literal('tool_use'), id: z.string()
 const toolResultBlock = z.looseObject({
   type: z.literal('tool_result'),
   tool_use_id: z.string(),
-  content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
+  content: z.union([z.string(), z.array(z.looseObject({ type: z.string() })).describe('an array of content blocks')]).optional(),
   is_error: z.boolean().optional(),
 });
 const thinkingBlock = z.looseObject({ type: z.enum(['thinking', 'redacted_thinking']) });
@@ -24,9 +24,14 @@ const messagesBodySchema = z.looseObject({
   model: z.string().min(1, 'must be a non-empty model name'),
   max_tokens: z.number().int().positive(),
   messages: z
-    .array(z.looseObject({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]) }))
+    .array(
+      z.looseObject({
+        role: z.enum(['user', 'assistant']),
+        content: z.union([z.string(), z.array(z.looseObject({ type: z.string() })).describe('an array of content blocks')]),
+      }),
+    )
     .min(1, 'must hold at least one message'),
-  system: z.union([z.string(), z.array(textBlock)]).optional(),
+  system: z.union([z.string(), z.array(textBlock).describe('an array of text blocks')]).optional(),
   stream: z.boolean().optional(),
   stop_sequences: z.array(z.string()).optional(),
   temperature: z.number().min(0).max(1).optional(),
@@ -85,10 +90,7 @@ export function decodeAnthropicMessagesRequest(body: unknown): AnthropicMessages
 function parseBlock(item: { type: string }, where: string): Block {
   const schema = Object.hasOwn(blockSchemas, item.type) ? blockSchemas[item.type as keyof typeof blockSchemas] : undefined;
   if (!schema) throw new SluiceError('bad_request', `Invalid field "${where}": a ${JSON.stringify(item.type)} block cannot be relayed`, { param: where });
-  const result = schema.safeParse(item);
-  if (result.success) return result.data;
-  const path = result.error.issues[0]?.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('') ?? '';
-  throw new SluiceError('bad_request', `Invalid field "${where}${path}": ${result.error.issues[0]?.message ?? 'invalid'}`, { param: `${where}${path}` });
+  return parseRequest<Block>(schema, item, { at: where });
 }
 
 function userMessages(blocks: Block[], messageIndex: number): ChatMessage[] {

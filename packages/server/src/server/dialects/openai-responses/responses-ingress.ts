@@ -2,20 +2,20 @@ import { z } from 'zod';
 import { type ChatMessage, type ChatRequest, SluiceError } from '@sluice/protocol';
 import { parseRequest } from '../request-validation.ts';
 
-const contentPart = z.looseObject({ type: z.string() });
+const contentParts = z.array(z.looseObject({ type: z.string() })).describe('an array of content parts');
 const messageItem = z.looseObject({
   type: z.literal('message').optional(),
   role: z.enum(['user', 'assistant', 'system', 'developer']),
-  content: z.union([z.string(), z.array(contentPart)]),
+  content: z.union([z.string(), contentParts]),
 });
 const functionCallItem = z.looseObject({ type: z.literal('function_call'), call_id: z.string(), name: z.string(), arguments: z.string() });
-const functionCallOutputItem = z.looseObject({ type: z.literal('function_call_output'), call_id: z.string(), output: z.union([z.string(), z.array(contentPart)]) });
+const functionCallOutputItem = z.looseObject({ type: z.literal('function_call_output'), call_id: z.string(), output: z.union([z.string(), contentParts]) });
 const reasoningItem = z.looseObject({ type: z.literal('reasoning') });
 const itemSchemas = { message: messageItem, function_call: functionCallItem, function_call_output: functionCallOutputItem, reasoning: reasoningItem };
 
 const responsesBodySchema = z.looseObject({
   model: z.string().min(1, 'must be a non-empty model name'),
-  input: z.union([z.string(), z.array(z.looseObject({ type: z.string().optional() })).min(1, 'must hold at least one item')]),
+  input: z.union([z.string(), z.array(z.looseObject({ type: z.string().optional() })).min(1, 'must hold at least one item').describe('a non-empty array of input items')]),
   instructions: z.string().nullable().optional(),
   stream: z.boolean().optional(),
   max_output_tokens: z.number().int().positive().nullable().optional(),
@@ -70,10 +70,7 @@ function parseItem(item: { type?: string }, where: string): InputItem {
   const type = item.type ?? 'message';
   const schema = Object.hasOwn(itemSchemas, type) ? itemSchemas[type as keyof typeof itemSchemas] : undefined;
   if (!schema) throw new SluiceError('bad_request', `Invalid field "${where}": an input item of type ${JSON.stringify(type)} cannot be relayed`, { param: where });
-  const result = schema.safeParse(item);
-  if (result.success) return result.data;
-  const path = result.error.issues[0]?.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('') ?? '';
-  throw new SluiceError('bad_request', `Invalid field "${where}${path}": ${result.error.issues[0]?.message ?? 'invalid'}`, { param: `${where}${path}` });
+  return parseRequest<InputItem>(schema, item, { at: where });
 }
 
 function appendItem(messages: ChatMessage[], item: InputItem, where: string): void {

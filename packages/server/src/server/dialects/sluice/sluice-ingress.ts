@@ -3,7 +3,10 @@ import { type ChatMessage, type ChatRequest, SluiceError } from '@sluice/protoco
 import { chatMessagesSchema, parseRequest } from '../request-validation.ts';
 import { retrievalFieldSchema, topKQuerySchema, type RetrievalOptions } from '../retrieval-field.ts';
 
-const prompt = z.string().refine((text) => text.trim() !== '', 'must not be empty');
+const prompt = z
+  .string()
+  .refine((text) => text.trim() !== '', 'must not be empty')
+  .describe('a non-empty string');
 const model = z.string().min(1, 'must be a non-empty model name');
 
 /** Sampling parameters the Sluice dialect accepts and passes upstream as they are. */
@@ -76,7 +79,7 @@ export function decodeSluiceStreamQuery(searchParams: URLSearchParams, defaultMo
     if (key in query) throw new SluiceError('bad_request', `Query parameter "${key}" is given more than once`, { param: key });
     query[key] = value;
   }
-  const parsed = parseRequest(streamQuerySchema, query);
+  const parsed = parseRequest(streamQuerySchema, query, { noun: 'query parameter' });
   if (parsed.top_k !== undefined && parsed.collection === undefined) {
     throw new SluiceError('bad_request', 'Query parameter "top_k" needs "collection"', { param: 'top_k' });
   }

@@ -1,12 +1,19 @@
+export interface NearestNameOptions {
+  /** What is compared of each name, so that `SLUICE_PORT` can find `PORT`. @default the name itself */
+  comparable?: (name: string) => string;
+  /** Farther candidates are no suggestion: undefined then. @default no limit */
+  maxDistance?: number;
+}
+
 /**
  * The candidate closest to `name` by edit distance (one letter inserted, removed or changed counts one),
- * for a "did you mean" in an error message; the first of equally close ones. `comparable` is what is
- * compared of each, so that `SLUICE_PORT` can find `PORT`.
+ * for a "did you mean" in an error message; the first of equally close ones.
  */
-export function nearestName(name: string, candidates: readonly string[], comparable: (text: string) => string = (text) => text): string | undefined {
+export function nearestName(name: string, candidates: readonly string[], options: NearestNameOptions = {}): string | undefined {
+  const comparable = options.comparable ?? ((text: string) => text);
   const target = comparable(name);
   let nearest: string | undefined;
-  let nearestDistance = Number.POSITIVE_INFINITY;
+  let nearestDistance = (options.maxDistance ?? Number.POSITIVE_INFINITY) + 1;
   for (const candidate of candidates) {
     const distance = editDistance(target, comparable(candidate));
     if (distance < nearestDistance) {
