@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/protocol';
+import { describeValue, SluiceError } from '@sluice/protocol';
 import type { DocumentInput } from './document.ts';
 
 /**
@@ -53,7 +53,7 @@ export function assertCollectionName(name: unknown): asserts name is string {
  */
 export function validateDocuments(documents: unknown, limits: RetrievalLimits): Required<DocumentInput>[] {
   if (!Array.isArray(documents)) {
-    throw new SluiceError('bad_request', 'documents must be an array', { param: 'documents' });
+    throw new SluiceError('bad_request', `documents must be an array, got ${describeValue(documents)}`, { param: 'documents' });
   }
   if (documents.length === 0) {
     throw new SluiceError('bad_request', 'documents must hold at least one document', { param: 'documents' });
@@ -78,25 +78,34 @@ export function validateDocuments(documents: unknown, limits: RetrievalLimits): 
   });
 }
 
+/** Everything a document may hold; anything else is a mistake (a misspelt `title`), refused like one. */
+const documentFields: readonly (keyof DocumentInput)[] = ['id', 'title', 'text', 'format', 'metadata'];
+
 function validateDocument(document: unknown, param: string, limits: RetrievalLimits): Required<DocumentInput> {
-  if (!isPlainObject(document)) throw new SluiceError('bad_request', `${param} must be an object`, { param });
+  if (!isPlainObject(document)) throw new SluiceError('bad_request', `${param} must be an object, got ${describeValue(document)}`, { param });
+  const unknownField = Object.keys(document).find((key) => !(documentFields as readonly string[]).includes(key));
+  if (unknownField !== undefined) {
+    throw new SluiceError('bad_request', `${param}: unknown field ${JSON.stringify(unknownField)}; a document holds ${documentFields.join(', ')}`, {
+      param: `${param}.${unknownField}`,
+    });
+  }
   const { id, title, text, format = 'markdown', metadata = {} } = document;
   if (typeof id !== 'string' || id.trim() === '' || id.length > limits.maxDocumentIdChars || controlCharacterPattern.test(id)) {
     throw new SluiceError(
       'bad_request',
-      `${param}.id must be a non-blank string of at most ${limits.maxDocumentIdChars} characters without control characters`,
+      `${param}.id must be a non-blank string of at most ${limits.maxDocumentIdChars} characters without control characters, got ${describeValue(id)}`,
       { param: `${param}.id` },
     );
   }
   const named = `${param} (id ${JSON.stringify(id)})`;
   if (typeof title !== 'string' || title.length > limits.maxTitleChars || title.includes('\u0000')) {
-    throw new SluiceError('bad_request', `${named}: title must be a string of at most ${limits.maxTitleChars} characters without NUL`, {
+    throw new SluiceError('bad_request', `${named}: title must be a string of at most ${limits.maxTitleChars} characters without NUL, got ${describeText(title)}`, {
       param: `${param}.title`,
     });
   }
   // PostgreSQL text cannot hold NUL, so no store accepts it: a document must be storable everywhere.
   if (typeof text !== 'string' || text.trim() === '' || text.includes('\u0000')) {
-    throw new SluiceError('bad_request', `${named}: text must be a non-empty string without NUL characters`, { param: `${param}.text` });
+    throw new SluiceError('bad_request', `${named}: text must be a non-empty string without NUL characters, got ${describeText(text)}`, { param: `${param}.text` });
   }
   const textBytes = Buffer.byteLength(text, 'utf8');
   if (textBytes > limits.maxDocumentBytes) {
@@ -105,7 +114,7 @@ function validateDocument(document: unknown, param: string, limits: RetrievalLim
     });
   }
   if (format !== 'markdown' && format !== 'text') {
-    throw new SluiceError('bad_request', `${named}: format must be "markdown" or "text"`, { param: `${param}.format` });
+    throw new SluiceError('bad_request', `${named}: format must be "markdown" or "text", got ${describeValue(format)}`, { param: `${param}.format` });
   }
   let metadataJson: string | undefined;
   try {
@@ -114,7 +123,9 @@ function validateDocument(document: unknown, param: string, limits: RetrievalLim
     metadataJson = undefined;
   }
   if (metadataJson === undefined || metadataJson.includes('\\u0000')) {
-    throw new SluiceError('bad_request', `${named}: metadata must be a JSON object without NUL characters`, { param: `${param}.metadata` });
+    throw new SluiceError('bad_request', `${named}: metadata must be a JSON object without NUL characters, got ${metadataJson === undefined ? describeValue(metadata) : 'an object holding NUL'}`, {
+      param: `${param}.metadata`,
+    });
   }
   const metadataBytes = Buffer.byteLength(metadataJson, 'utf8');
   if (metadataBytes > limits.maxMetadataBytes) {
@@ -131,7 +142,7 @@ function validateDocument(document: unknown, param: string, limits: RetrievalLim
 /** Throws `bad_request` for an empty or overlong query, or a `topK` outside 1..maxTopK. */
 export function assertSearchRequest(query: unknown, topK: unknown, limits: RetrievalLimits): asserts query is string {
   if (typeof query !== 'string' || query.trim() === '') {
-    throw new SluiceError('bad_request', 'query must be a non-empty string', { param: 'query' });
+    throw new SluiceError('bad_request', `query must be a non-empty string, got ${describeValue(query)}`, { param: 'query' });
   }
   if (query.length > limits.maxQueryChars) {
     throw new SluiceError('bad_request', `query is ${query.length} characters, the limit is ${limits.maxQueryChars}`, {
@@ -139,8 +150,15 @@ export function assertSearchRequest(query: unknown, topK: unknown, limits: Retri
     });
   }
   if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > limits.maxTopK) {
-    throw new SluiceError('bad_request', `top_k must be an integer from 1 to ${limits.maxTopK}`, { param: 'top_k' });
+    throw new SluiceError('bad_request', `top_k must be an integer from 1 to ${limits.maxTopK}, got ${describeValue(topK)}`, { param: 'top_k' });
   }
+}
+
+/** A text's description that does not repeat a long text back (a string that is too long or holds NUL). */
+function describeText(value: unknown): string {
+  if (typeof value !== 'string') return describeValue(value);
+  if (value.includes('\u0000')) return 'a string with NUL';
+  return value.trim() === '' ? 'a blank string' : `a string of ${value.length} characters`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -154,10 +172,10 @@ export function resolveListDocumentsOptions(options: { limit?: unknown; afterId?
 } {
   const { limit = 100, afterId } = options;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new SluiceError('bad_request', 'limit must be an integer from 1 to 1000', { param: 'limit' });
+    throw new SluiceError('bad_request', `limit must be an integer from 1 to 1000, got ${describeValue(limit)}`, { param: 'limit' });
   }
   if (afterId !== undefined && typeof afterId !== 'string') {
-    throw new SluiceError('bad_request', 'after must be a document id', { param: 'after' });
+    throw new SluiceError('bad_request', `after must be a document id, got ${describeValue(afterId)}`, { param: 'after' });
   }
   return { limit, afterId };
 }

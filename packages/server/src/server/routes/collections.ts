@@ -63,8 +63,7 @@ export async function postDocuments(
   name: string,
   requestId: string,
 ): Promise<void> {
-  const body = await readJsonBody(request, services.settings.maxUploadBytes);
-  const documents = 'documents' in body ? body.documents : [body];
+  const documents = documentsOf(await readJsonBody(request, services.settings.maxUploadBytes));
   const store = await services.retrieval.get();
   const controller = new AbortController();
   const onClose = (): void => {
@@ -82,12 +81,23 @@ export async function postDocuments(
   }
 }
 
+/** A batch body's documents, or a single document as a batch of one. A batch holds nothing else. */
+function documentsOf(body: Record<string, unknown>): unknown {
+  if (!('documents' in body)) return [body];
+  const unknownField = Object.keys(body).find((key) => key !== 'documents');
+  if (unknownField !== undefined) {
+    throw new SluiceError('bad_request', `Unknown field ${JSON.stringify(unknownField)}: a batch is {"documents": [...]} and nothing else`, { param: unknownField });
+  }
+  return body.documents;
+}
+
 /** `GET /v1/collections/{name}/documents?limit=100&after=<id>`: a page of documents ordered by id, without their text. */
 export async function getDocuments(services: CollectionServices, response: ServerResponse, url: URL, name: string, requestId: string): Promise<void> {
   const limit = url.searchParams.get('limit');
   const after = url.searchParams.get('after');
   const page = await (await findStoreOf(services, name)).listDocuments(name, {
-    ...(limit === null ? {} : { limit: /^\d+$/.test(limit) ? Number(limit) : Number.NaN }),
+    // Anything but digits goes to the store as it came, which refuses it naming what it got.
+    ...(limit === null ? {} : { limit: /^\d+$/.test(limit) ? Number(limit) : (limit as unknown as number) }),
     ...(after === null ? {} : { afterId: after }),
   });
   sendJson(
