@@ -65,7 +65,9 @@ describe('the chat page in headless Chromium', () => {
   const assistant = (page: Page) => page.locator('[data-role=assistant]').last();
 
   it('streams an answer with a cursor, then shows time to first token, tokens per second and usage', async () => {
-    fake.setScenario({ text: 'Streaming **works**: one token at a time, as the model writes them.', tokenIntervalMs: 40 });
+    // 150 ms a token keeps the answer streaming for about two seconds after "works": long enough for a
+    // browser on a busy machine to see the cursor before the answer is done.
+    fake.setScenario({ text: 'Streaming **works**: one token at a time, as the model writes them.', tokenIntervalMs: 150 });
     const { page, problems } = await openChat(sluice.url);
     await ask(page, 'Say something');
     // The cursor follows the streaming text: the last paragraph carries it while tokens arrive.

@@ -6,6 +6,7 @@ export interface ScriptedRequest {
   method: string;
   path: string;
   headers: IncomingMessage['headers'];
+  /** The whole body, once read (before the handler runs). */
   body: string;
   /** Resolves when the response closes; `byClient` is true when the client left before the response finished. */
   closed: Promise<{ byClient: boolean; atMs: number }>;
@@ -25,25 +26,20 @@ export interface ScriptedServer {
  */
 export async function startScriptedServer(handler: ScriptedHandler): Promise<ScriptedServer> {
   const requests: ScriptedRequest[] = [];
-  const server = createServer(async (incoming, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  const server = createServer((incoming, response) => {
     const closed = new Promise<{ byClient: boolean; atMs: number }>((resolve) => {
       response.on('close', () => resolve({ byClient: !response.writableFinished, atMs: performance.now() }));
     });
-    const request: ScriptedRequest = {
-      method: incoming.method ?? '',
-      path: incoming.url ?? '',
-      headers: incoming.headers,
-      body: Buffer.concat(chunks).toString('utf8'),
-      closed,
-    };
+    // Recorded on arrival, before its body is read: a client that gives up meanwhile (a timeout on a busy
+    // machine) still finds its request, and how it closed, in `requests`.
+    const request: ScriptedRequest = { method: incoming.method ?? '', path: incoming.url ?? '', headers: incoming.headers, body: '', closed };
     requests.push(request);
-    try {
-      await handler(request, response);
-    } catch {
-      response.destroy();
-    }
+    void readBody(incoming)
+      .then((body) => {
+        request.body = body;
+        return handler(request, response);
+      })
+      .catch(() => response.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -56,6 +52,12 @@ export async function startScriptedServer(handler: ScriptedHandler): Promise<Scr
         server.close(() => resolve());
       }),
   };
+}
+
+async function readBody(incoming: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function writeSseHead(response: ServerResponse, headers: Record<string, string> = {}): void {
