@@ -33,8 +33,9 @@ export function isRetryableStatus(status: number): boolean {
 function codeForStatus(status: number): SluiceClientErrorCode {
   switch (status) {
     case 401:
-    case 403:
       return 'unauthorized';
+    case 403:
+      return 'forbidden';
     case 404:
       return 'not_found';
     case 405:

@@ -11,7 +11,9 @@ export const errorCodes = [
   'payload_too_large',
   'unsupported_media_type',
   'unauthorized',
+  'forbidden',
   'rate_limited',
+  'budget_exceeded',
   'upstream_error',
   'upstream_timeout',
   'timeout',
@@ -32,7 +34,11 @@ const defaults: Record<SluiceErrorCode, { status: number; retryable: boolean; ty
   payload_too_large: { status: 413, retryable: false, type: 'invalid_request_error' },
   unsupported_media_type: { status: 415, retryable: false, type: 'invalid_request_error' },
   unauthorized: { status: 401, retryable: false, type: 'authentication_error' },
+  // A valid key that may not do this (a model it is not allowed).
+  forbidden: { status: 403, retryable: false, type: 'permission_error' },
   rate_limited: { status: 429, retryable: true, type: 'rate_limit_error' },
+  // 429 as OpenAI answers a spent quota (`insufficient_quota`): waiting does not help, a bigger budget does.
+  budget_exceeded: { status: 429, retryable: false, type: 'insufficient_quota' },
   upstream_error: { status: 502, retryable: true, type: 'upstream_error' },
   upstream_timeout: { status: 504, retryable: true, type: 'upstream_error' },
   timeout: { status: 504, retryable: true, type: 'timeout_error' },

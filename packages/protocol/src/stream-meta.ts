@@ -14,6 +14,11 @@ export interface StreamMeta {
    * with an `object` event, parsed from the whole answer so far, wherever they resume.
    */
   structuredOutput?: boolean;
+  /**
+   * The id of the client key that started the stream: only that key may resume or cancel it. Absent when
+   * Sluice runs open. Never sent to clients.
+   */
+  ownerKeyId?: string;
   /** Set when the answer is grounded in a collection, once retrieval is done (before the stream starts). */
   retrieval?: { collection: string; sourceCount: number; durationMs: number };
 }
