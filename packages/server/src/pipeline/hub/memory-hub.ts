@@ -15,6 +15,9 @@ export function createMemoryHub(options: HubStreamOptions): StreamHub {
       if (!stream) throw unknownStream(streamId);
       return stream.openReader(afterSequence);
     },
+    async meta(streamId) {
+      return streams.get(streamId)?.meta;
+    },
     async cancel(streamId) {
       const stream = streams.get(streamId);
       if (!stream) return 'not_found';

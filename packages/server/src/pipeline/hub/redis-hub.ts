@@ -149,6 +149,17 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
         blockMs,
       });
     },
+    async meta(streamId) {
+      const local = streams.get(streamId);
+      if (local) return local.meta;
+      let metaJson: string | null;
+      try {
+        metaJson = await redis.get(streamKeys(streamId).meta);
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+      return metaJson === null ? undefined : (JSON.parse(metaJson) as StreamMeta);
+    },
     async cancel(streamId): Promise<CancelOutcome> {
       const local = streams.get(streamId);
       if (local) return local.cancel() ? 'cancelled' : 'finished';
@@ -190,7 +201,7 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
 }
 
 /** The URL without its password, for logs. */
-function redactUrl(url: string): string {
+export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';

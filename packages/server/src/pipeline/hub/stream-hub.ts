@@ -19,6 +19,8 @@ export interface StreamHub {
    * store cannot be reached.
    */
   open(streamId: string, afterSequence: number): Promise<HubReader>;
+  /** The meta of a stream generated on any instance, undefined when unknown or expired; throws `overloaded` as `open` does. */
+  meta(streamId: string): Promise<StreamMeta | undefined>;
   /** Stops a stream wherever it is generated. */
   cancel(streamId: string): Promise<CancelOutcome>;
   close(): Promise<void>;
