@@ -1,4 +1,5 @@
 import type { Provider } from '../providers/provider.ts';
+import { globPattern } from './glob-pattern.ts';
 
 /** One upstream a request may be sent to: which provider, under which model name. */
 export interface RouteTarget {
@@ -76,13 +77,4 @@ export function createModelRouter(options: ModelRouterOptions): (model: string) 
     }));
     return { displayModel: model, targets };
   };
-}
-
-/** `claude-*` → /^claude-.*$/: `*` stands for any run of characters, everything else for itself. */
-function globPattern(glob: string): RegExp {
-  const source = glob
-    .split('*')
-    .map((piece) => piece.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`);
 }
