@@ -8,7 +8,8 @@ export type StreamAbortReason =
   | 'idle_timeout'
   | 'total_timeout'
   | 'shutdown'
-  | 'cancel_requested';
+  | 'cancel_requested'
+  | 'budget_exceeded';
 
 const codes: Record<StreamAbortReason, SluiceErrorCode> = {
   client_closed: 'cancelled',
@@ -18,6 +19,7 @@ const codes: Record<StreamAbortReason, SluiceErrorCode> = {
   total_timeout: 'timeout',
   shutdown: 'shutting_down',
   cancel_requested: 'cancelled',
+  budget_exceeded: 'budget_exceeded',
 };
 
 /**
