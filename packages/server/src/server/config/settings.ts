@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { nearestName } from '../nearest-name.ts';
+import { checkCorsOrigins, checkModelPrices, checkSecret } from './access-settings.ts';
 import { checkProviders, checkRoutes, configuredProviderNames, unconfiguredRouteProvider } from './provider-settings.ts';
 
 type Parse<T> = (text: string) => T;
@@ -141,6 +142,40 @@ function postgresUrl(env: string, description: string): SettingDefinition<string
   return { env, default: undefined, description, check, parse: check, secret: true };
 }
 
+function boolean(env: string, defaultValue: boolean, description: string): SettingDefinition<boolean> {
+  const check = (value: unknown): boolean => {
+    if (typeof value !== 'boolean') throw new Error(`expected true or false, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  return {
+    env,
+    default: defaultValue,
+    description,
+    check,
+    parse: (text) => {
+      const normalized = text.trim().toLowerCase();
+      if (normalized === 'true' || normalized === '1') return true;
+      if (normalized === 'false' || normalized === '0') return false;
+      throw new Error(`expected true or false, got ${JSON.stringify(text)}`);
+    },
+  };
+}
+
+function optionalPort(env: string, description: string): SettingDefinition<number | undefined> {
+  const port = integer(env, 0, description, 0, 65535);
+  const check = (value: unknown): number | undefined => (value === undefined ? undefined : port.check(value));
+  return { env, default: undefined, description, check, parse: port.parse };
+}
+
+function secret(env: string, description: string, minimumLength: number): SettingDefinition<string | undefined> {
+  const check = checkSecret(minimumLength);
+  return { env, default: undefined, description, check, parse: check, secret: true };
+}
+
+function corsOrigins(env: string, description: string): SettingDefinition<string[]> {
+  return { env, default: [], description, check: checkCorsOrigins, parse: checkCorsOrigins };
+}
+
 export const settingDefinitions = {
   port: integer('PORT', 8787, 'TCP port to listen on (0 picks a free one).', 0, 65535),
   host: string('HOST', '127.0.0.1', 'Address to listen on; 0.0.0.0 for all interfaces.'),
@@ -189,6 +224,24 @@ export const settingDefinitions = {
   embeddingsModel: string('SLUICE_EMBEDDINGS_MODEL', 'text-embedding-3-small', 'The embeddings model. Documents uploaded before it was set, or under another model, need uploading again to take part in vector ranking.'),
   retrievalTopK: integer('SLUICE_RETRIEVAL_TOP_K', 5, 'Sources retrieved for a request whose retrieval names no top_k.', 1, 50),
   maxUploadBytes: integer('SLUICE_MAX_UPLOAD_BYTES', 16 * 1_048_576, 'Largest document upload body (413 above); each document is also limited to 1 MiB of text, 100 per batch.', 1, 1024 * 1_048_576),
+  requireKeys: boolean('SLUICE_REQUIRE_KEYS', false, 'Require a client key on every /v1 request even before the first key exists. Auth is on anyway as soon as a key exists.'),
+  allowOpen: boolean('SLUICE_ALLOW_OPEN', false, 'Start without client keys on a non-loopback HOST while an upstream key is set: anyone who reaches Sluice spends that key.'),
+  adminToken: secret('SLUICE_ADMIN_TOKEN', 'Bearer token of the admin API (/admin/keys) and, on the public port, of /metrics. Without it there is no admin API.', 16),
+  adminPort: optionalPort('SLUICE_ADMIN_PORT', 'Serve /admin and /metrics on this port (on HOST) instead of the public one; /metrics needs no token there.'),
+  corsOrigins: corsOrigins('SLUICE_CORS_ORIGINS', 'Origins whose pages may call Sluice from a browser: a comma-separated list (https://app.example.com) or *. None by default.'),
+  keysSqlitePath: string('SLUICE_KEYS_SQLITE_PATH', '.data/keys.db', 'The SQLite file of client keys and their usage when DATABASE_URL is not set (created with the first key).'),
+  keyCacheMs: milliseconds('SLUICE_KEY_CACHE_MS', 5_000, 'How long an instance trusts what it read of a key: a key revoked or changed elsewhere (another instance, the CLI) takes effect within this.', 0),
+  defaultReservationTokens: integer('SLUICE_DEFAULT_RESERVATION_TOKENS', 1024, 'Completion tokens a request without max_tokens reserves against its key\'s tokens per minute until it settles.', 1, 1_000_000),
+  modelPrices: json(
+    'SLUICE_MODEL_PRICES',
+    {},
+    'Prices for budgets in dollars, JSON: {"<model or pattern with *>":{"input":<US$ per million prompt tokens>,"output":<per million completion tokens>}}, matched against the model name the client sent.',
+    '{"gpt-4o-mini":{"input":0.15,"output":0.6}}',
+    checkModelPrices,
+  ),
+  streamTokenSecret: secret('SLUICE_STREAM_TOKEN_SECRET', 'Signs stream tokens and chat page sessions; every instance needs the same. Default: derived from SLUICE_ADMIN_TOKEN, else random per process.', 32),
+  streamTokenTtlMs: milliseconds('SLUICE_STREAM_TOKEN_TTL_MS', 600_000, 'Lifetime of a stream token from POST /v1/stream-tokens (for EventSource URLs).'),
+  sessionTtlMs: milliseconds('SLUICE_SESSION_TTL_MS', 43_200_000, 'Lifetime of the chat page\'s session cookie (set by POST /v1/stream-tokens with {"cookie":true}).'),
   demoTokensPerSecond: integer('SLUICE_DEMO_TOKENS_PER_SECOND', 40, 'Pace of the built-in demo model.', 1, 100_000),
   demoFirstTokenDelayMs: milliseconds('SLUICE_DEMO_FIRST_TOKEN_DELAY_MS', 350, 'The demo model\'s "thinking" time before its first token.', 0),
   logLevel: string('SLUICE_LOG_LEVEL', 'info', 'Log level: fatal, error, warn, info, debug, trace or silent.', {
@@ -239,6 +292,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env, overr
   }
   checkRouteProviders(settings as Settings, sources);
   checkResumeSettings(settings as Settings, sources);
+  checkAdminPort(settings as Settings);
   return settings as Settings;
 }
 
@@ -277,6 +331,12 @@ function checkResumeSettings(settings: Settings, sources: Partial<Record<Setting
     throw new SettingsError(`Invalid ${retry}: ${sseRetryMs} must be shorter than ${settingDefinitions.resumeGraceMs.env} (${resumeGraceMs}, the default); ${why}`);
   }
   throw new SettingsError(`Invalid ${grace ?? settingDefinitions.resumeGraceMs.env}: ${resumeGraceMs} must be longer than ${settingDefinitions.sseRetryMs.env} (${sseRetryMs}, the default); ${why}`);
+}
+
+function checkAdminPort(settings: Settings): void {
+  if (settings.adminPort !== undefined && settings.adminPort !== 0 && settings.adminPort === settings.port) {
+    throw new SettingsError(`Invalid SLUICE_ADMIN_PORT: ${settings.adminPort} is PORT too; give the admin surface a port of its own, or leave it unset to share PORT`);
+  }
 }
 
 function checkWith(definition: SettingDefinition<unknown>, value: unknown, where: string): unknown {
