@@ -1,16 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { normalizeError, SluiceError } from '@sluice/protocol';
+import { SluiceError } from '@sluice/protocol';
+import { anthropicErrorBody } from './dialects/anthropic-messages/anthropic-error.ts';
+import { serveAdminSurface } from './handle-admin-request.ts';
 import { matchPath, type PathParams } from './http/match-path.ts';
 import { requestIdOf } from './http/request-id.ts';
+import { sendFailure } from './http/send-failure.ts';
 import { sendJsonError } from './http/send-json.ts';
 import type { RelayServices } from './relay/relay-chat.ts';
 import { getChatStream, postChatStream } from './routes/chat-stream.ts';
 import { getChatText, postChatText } from './routes/chat-text.ts';
 import { postChatCompletions } from './routes/chat-completions.ts';
 import { deleteCollection, deleteDocument, getCollection, getCollections, getDocuments, postDocuments } from './routes/collections.ts';
-import { getHealth, getMetrics, getReadiness } from './routes/health.ts';
+import { getHealth, getReadiness } from './routes/health.ts';
 import { postMessages } from './routes/messages.ts';
 import { postResponses } from './routes/responses.ts';
+import { postStreamToken } from './routes/stream-tokens.ts';
 import { postUIMessageStream } from './routes/ui-message-stream.ts';
 import { deleteStream, getStream } from './routes/streams.ts';
 import { serveWebPage } from './routes/web-page.ts';
@@ -38,8 +42,11 @@ const routes: Record<string, Record<string, Handler>> = {
   '/v1/collections': { GET: (state, _request, response, _url, id) => getCollections(state, response, id) },
   '/healthz': { GET: (_state, _request, response) => getHealth(response) },
   '/readyz': { GET: (state, _request, response) => getReadiness(response, state.draining) },
-  '/metrics': { GET: (state, _request, response) => getMetrics(response, state.metrics) },
+  '/v1/stream-tokens': { POST: (state, request, response, url, id) => postStreamToken(state, request, response, url, id) },
 };
+
+/** Routes whose every error has their dialect's shape; the rest answer OpenAI's. */
+const errorBodies: Record<string, (error: SluiceError) => unknown> = { '/v1/messages': anthropicErrorBody };
 
 /** Routes whose paths hold `{param}` segments, tried in order when no exact path matched. */
 const patternRoutes: { pattern: string; methods: Record<string, Handler> }[] = [
@@ -85,7 +92,7 @@ function findRoute(pathname: string): { path: string; methods: Record<string, Ha
  * Served while draining: probes and metrics, and `/v1/streams/{id}`, whose handlers decide for themselves
  * (a cancel must not wait for the drain; a resume is sent elsewhere).
  */
-const servedWhileDraining = new Set(['/healthz', '/readyz', '/metrics', '/v1/streams/{id}']);
+const servedWhileDraining = new Set(['/healthz', '/readyz', '/v1/streams/{id}']);
 
 /**
  * Dispatches one request. Anything a handler throws is normalized here, once: the client gets a JSON
@@ -93,10 +100,14 @@ const servedWhileDraining = new Set(['/healthz', '/readyz', '/metrics', '/v1/str
  */
 export async function handleRequest(state: ServerState, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const requestId = requestIdOf(request);
+  let route = '';
   try {
     const url = new URL(request.url ?? '/', 'http://sluice.invalid');
+    if (state.access.answerCors(request, response)) return;
+    if (await serveAdminSurface(state, request, response, url, requestId, 'public')) return;
     if (serveWebPage(request, response, url.pathname)) return;
     const { path, methods, params } = findRoute(url.pathname);
+    route = path;
     if (!methods) throw new SluiceError('not_found', `No route ${request.method} ${url.pathname}`);
     const handler = methods[request.method ?? ''];
     if (!handler) {
@@ -104,18 +115,14 @@ export async function handleRequest(state: ServerState, request: IncomingMessage
       sendJsonError(response, new SluiceError('method_not_allowed', `Method ${request.method} is not allowed on ${url.pathname}; use ${allowed}`), { allow: allowed });
       return;
     }
+    // Before anything reads the body or a store: an unauthenticated request learns nothing else.
+    if (path.startsWith('/v1/')) await state.access.authenticate(request, response, url);
     if (state.draining && !servedWhileDraining.has(path)) {
       sendJsonError(response, new SluiceError('shutting_down', 'Sluice is shutting down; retry on another instance'), { connection: 'close' });
       return;
     }
     await handler(state, request, response, url, requestId, params);
   } catch (error) {
-    const failure = normalizeError(error);
-    if (failure.code === 'internal') state.logger.error({ request_id: requestId, err: error }, 'request failed');
-    if (response.headersSent) {
-      response.destroy();
-      return;
-    }
-    sendJsonError(response, failure, { 'x-request-id': requestId });
+    sendFailure(state.logger, response, requestId, error, errorBodies[route]);
   }
 }

@@ -7,8 +7,11 @@ import { StreamAbort } from '../pipeline/stream-abort.ts';
 import { createDemoProvider, demoModelName } from '../providers/demo/demo-provider.ts';
 import { createUpstreamPool } from '../providers/upstream-http.ts';
 import { createProviders } from './config/create-providers.ts';
+import { createAccessControl } from './access/access-control.ts';
+import { openAccessRefusal } from './access/open-access.ts';
+import { startAdminListener, type AdminListener } from './admin-listener.ts';
 import { createLazyRetrievalStore } from './config/lazy-retrieval-store.ts';
-import { loadSettings, type Settings } from './config/settings.ts';
+import { loadSettings, SettingsError, type Settings } from './config/settings.ts';
 import { handleRequest, type ServerState } from './handle-request.ts';
 import { answerClientError } from './http/answer-client-error.ts';
 import { toListenError } from './listen-error.ts';
@@ -31,6 +34,8 @@ export interface SluiceInstance {
   readonly settings: Settings;
   readonly server: Server;
   readonly logger: Logger;
+  /** The admin listener's URL (`/metrics`, `/admin/keys`) when SLUICE_ADMIN_PORT is set. */
+  readonly adminUrl: string | undefined;
   /** True once no upstream is configured and every request is answered by the demo model. */
   readonly demoMode: boolean;
   /** Streams in flight right now. */
@@ -58,10 +63,22 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   const demo = createDemoProvider({ tokensPerSecond: settings.demoTokensPerSecond, firstTokenDelayMs: settings.demoFirstTokenDelayMs });
   const effectiveSettings: Settings = { ...settings, defaultModel: settings.defaultModel || (defaultModel ?? demoModelName) };
   const streams = new StreamRegistry();
+  const metrics = createMetrics();
+  const access = createAccessControl(effectiveSettings, logger, metrics);
+  await access.start();
+  if (!access.directory.required()) {
+    const refusal = openAccessRefusal(effectiveSettings);
+    if (refusal !== undefined) {
+      await access.close();
+      throw new SettingsError(refusal);
+    }
+    logger.warn('No client key exists and SLUICE_REQUIRE_KEYS is off: Sluice runs open, anyone who reaches it may use it (create a key with npx sluice keys create)');
+  }
   const state: ServerState = {
     settings: effectiveSettings,
     logger,
-    metrics: createMetrics(),
+    metrics,
+    access,
     routeModel: createModelRouter({ providers, defaultProvider, demo, demoModel: demoModelName, models: settings.models, routes: settings.routes }),
     streams,
     hub: await createStreamHub(effectiveSettings, logger),
@@ -70,6 +87,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   };
   const closeServices = async (): Promise<void> => {
     await pool.close();
+    await access.close();
     await state.hub.close();
     await state.retrieval.close();
   };
@@ -92,6 +110,16 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     throw toListenError(error as NodeJS.ErrnoException, settings.host, settings.port);
   }
   const port = (server.address() as AddressInfo).port;
+  let admin: AdminListener | undefined;
+  if (settings.adminPort !== undefined) {
+    try {
+      admin = await startAdminListener(state, settings.host, settings.adminPort);
+    } catch (error) {
+      server.close();
+      await closeServices();
+      throw toListenError(error as NodeJS.ErrnoException, settings.host, settings.adminPort);
+    }
+  }
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
 
   let stopping: Promise<void> | undefined;
@@ -109,6 +137,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
       await Promise.race([streams.whenEmpty(), sleep(1000)]);
       server.closeAllConnections();
       await closed;
+      await admin?.close();
       await closeServices();
       logger.flush();
     })());
@@ -118,6 +147,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     port,
     settings: effectiveSettings,
     server,
+    adminUrl: admin?.url,
     logger,
     demoMode,
     activeStreams: () => streams.size,

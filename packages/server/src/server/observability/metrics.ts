@@ -27,6 +27,19 @@ export function createMetrics() {
     }),
     tokensRelayed: new Counter({ name: 'sluice_tokens_relayed_total', help: 'Content deltas relayed to clients', labelNames: ['route'] as const, registers: [registry] }),
     cancellations: new Counter({ name: 'sluice_cancellations_total', help: 'Streams ended early, by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    usageTokens: new Counter({
+      name: 'sluice_usage_tokens_total',
+      help: 'Tokens streams used (as settled: upstream usage, else estimated), by client key name ("" when open) and type (prompt, completion)',
+      labelNames: ['key', 'type'] as const,
+      registers: [registry],
+    }),
+    keyRequests: new Counter({
+      name: 'sluice_key_requests_total',
+      help: 'Chat requests with a client key, by key name and outcome (admitted, forbidden, rate_limited, budget_exceeded)',
+      labelNames: ['key', 'outcome'] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({ name: 'sluice_auth_failures_total', help: 'Requests refused with 401, by reason (missing, invalid, revoked, expired)', labelNames: ['reason'] as const, registers: [registry] }),
     upstreamErrors: new Counter({ name: 'sluice_upstream_errors_total', help: 'Upstream failures, by error code', labelNames: ['code'] as const, registers: [registry] }),
   };
 }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Admission } from '../../pipeline/access/admit-chat.ts';
 import { createStreamAccounting, createStreamTally, estimateUsage, type StreamTally } from '../../pipeline/account-stream.ts';
 import { ContentClock } from '../../pipeline/content-clock.ts';
 import { guardUpstream } from '../../pipeline/guard-upstream.ts';
@@ -9,8 +10,9 @@ import { groundChatRequest, type Grounding, type RetrievalPlan } from '../../pip
 import type { StreamHub } from '../../pipeline/hub/stream-hub.ts';
 import type { ModelRoute } from '../../pipeline/route-model.ts';
 import { StreamAbort } from '../../pipeline/stream-abort.ts';
-import { assertNever, type ChatRequest, normalizeError, SluiceError, type StreamPart } from '@sluice/protocol';
+import { assertNever, type ChatRequest, normalizeError, SluiceError, type StreamPart, type Usage } from '@sluice/protocol';
 import { abortReason } from '../../providers/upstream-http.ts';
+import type { AccessControl } from '../access/access-control.ts';
 import type { LazyRetrievalStore } from '../config/lazy-retrieval-store.ts';
 import type { Settings } from '../config/settings.ts';
 import type { EgressDialect, ResponseCollector, StreamMeta } from '../dialects/egress-dialect.ts';
@@ -26,6 +28,8 @@ import type { StreamRegistry } from './stream-registry.ts';
 
 export interface RelayServices {
   settings: Settings;
+  /** Client keys, limits and budgets: the admission of every chat and its settle. */
+  access: AccessControl;
   logger: Logger;
   metrics: SluiceMetrics;
   routeModel: (model: string) => ModelRoute;
@@ -63,6 +67,15 @@ export interface RelayRequest {
  */
 export async function relayChat(services: RelayServices, relay: RelayRequest): Promise<void> {
   const { settings, metrics } = services;
+  const tally = createStreamTally(JSON.stringify(relay.chatRequest.messages).length);
+  let admission: Admission;
+  try {
+    admission = await services.access.admit(relay.response, relay.chatRequest, tally.promptCharacters);
+  } catch (error) {
+    const refusal = normalizeError(error);
+    sendJsonError(relay.response, refusal, { 'x-request-id': relay.requestId }, relay.errorBody?.(refusal));
+    return;
+  }
   const controller = new AbortController();
   const signal = controller.signal;
   const abort = (reason: StreamAbort): void => {
@@ -79,9 +92,10 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     created: Math.floor(Date.now() / 1000),
     demo: route.targets[0]?.provider.demo ?? false,
   };
+  if (admission.keyId !== undefined) meta.ownerKeyId = admission.keyId;
   if (relay.output.kind === 'resumable' && wantsPartialObjects(relay.chatRequest)) meta.structuredOutput = true;
-  const tally = createStreamTally(JSON.stringify(relay.chatRequest.messages).length);
   let failure: SluiceError | undefined;
+  let opened = false;
   let providerName = route.targets[0]?.providerName ?? 'none';
   metrics.activeStreams.inc({ route: relay.route });
   try {
@@ -98,7 +112,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
         meta.retrieval = { collection: relay.retrieval.collection, sourceCount: grounding.sources.length, durationMs: grounding.durationMs };
         tally.promptCharacters = JSON.stringify(grounding.chatRequest.messages).length;
       }
-      const opened = await openWithFallbacks(route.targets, grounding?.chatRequest ?? relay.chatRequest, {
+      const started = await openWithFallbacks(route.targets, grounding?.chatRequest ?? relay.chatRequest, {
         signal,
         requestId: relay.requestId,
         policy: settings,
@@ -108,14 +122,15 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
             'upstream failed before the first byte; trying the fallback',
           ),
       });
-      upstream = opened.parts;
-      providerName = opened.target.providerName;
+      upstream = started.parts;
+      providerName = started.target.providerName;
+      opened = true;
     } catch (error) {
       failure = beforeFirstByte(error, signal);
       if (!connection.closed) sendJsonError(relay.response, failure, { 'x-request-id': relay.requestId }, relay.errorBody?.(failure));
       return;
     }
-    const accounted = guardUpstream(upstream, signal, createStreamAccounting(clock, tally));
+    const accounted = guardUpstream(upstream, signal, admission.watch(createStreamAccounting(clock, tally), tally, abort));
     const parts = grounding === undefined ? accounted : citeSources(accounted, grounding.sources);
     switch (relay.output.kind) {
       case 'stream':
@@ -132,7 +147,11 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     }
   } finally {
     metrics.activeStreams.dec({ route: relay.route });
-    recordEnd(services, relay, meta, providerName, clock, tally, failure, signal);
+    // A stream cut by its client never pulls its error part through accounting: estimate here instead.
+    const usage = tally.usage ?? estimateUsage(tally);
+    // A request that reached no upstream used nothing; one that did is charged what it used.
+    services.access.settle(admission, opened ? usage : undefined, meta.model);
+    recordEnd(services, relay, meta, providerName, clock, tally, usage, failure, signal, admission.keyName);
   }
 }
 
@@ -215,8 +234,10 @@ function recordEnd(
   providerName: string,
   clock: ContentClock,
   tally: StreamTally,
+  usage: Usage,
   failure: SluiceError | undefined,
   signal: AbortSignal,
+  keyName: string | undefined,
 ): void {
   const { metrics, logger } = services;
   const abort = signal.aborted && signal.reason instanceof StreamAbort ? signal.reason : undefined;
@@ -229,14 +250,13 @@ function recordEnd(
   if (timeToFirstTokenMs !== undefined) metrics.timeToFirstToken.observe({ route: relay.route }, timeToFirstTokenMs / 1000);
   if (abort) metrics.cancellations.inc({ reason: abort.reason });
   if (!abort && errorCode !== undefined && isUpstreamCode(errorCode)) metrics.upstreamErrors.inc({ code: errorCode });
-  // A stream cut by its client never pulls its error part through accounting: estimate here instead.
-  const usage = tally.usage ?? estimateUsage(tally);
   const record = {
     request_id: relay.requestId,
     stream_id: meta.streamId,
     route: relay.route,
     model: meta.model,
     provider: providerName,
+    key: keyName,
     outcome,
     reason: abort?.reason,
     error_code: clientLeft ? undefined : errorCode,

@@ -1,6 +1,8 @@
 import type { ServerResponse } from 'node:http';
+import { unknownStream } from '../../pipeline/hub/hub-errors.ts';
 import type { HubReader } from '../../pipeline/hub/stream-hub.ts';
 import { SluiceError } from '@sluice/protocol';
+import type { AccessControl } from '../access/access-control.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { StreamPosition } from './last-event-id.ts';
 import type { ResumableRelayServices } from './resumable-relay.ts';
@@ -8,6 +10,7 @@ import { serveHubReader } from './serve-hub-reader.ts';
 
 export interface ResumeServices extends ResumableRelayServices {
   logger: Logger;
+  access: AccessControl;
 }
 
 /**
@@ -25,6 +28,11 @@ export async function resumeStream(
 ): Promise<void> {
   const startedAt = performance.now();
   let reader: HubReader = await services.hub.open(position.streamId, position.sequence);
+  // Another key's stream is answered as one that does not exist: its id must not tell it is there.
+  if (!services.access.mayUseStream(response, reader.meta)) {
+    reader.close();
+    throw unknownStream(position.streamId);
+  }
   if (reader.complete) {
     reader.close();
     response.writeHead(204, { 'x-request-id': requestId, 'cache-control': 'no-store' });

@@ -40,6 +40,11 @@ export async function getStream(
  */
 export async function deleteStream(services: ResumeServices, response: ServerResponse, pathId: string, requestId: string): Promise<void> {
   const streamId = checkStreamId(pathId);
+  // With client keys, only the key that started a stream may stop it; another key gets the 404 of an unknown stream.
+  if (services.access.keyOf(response) !== undefined) {
+    const meta = await services.hub.meta(streamId);
+    if (meta !== undefined && !services.access.mayUseStream(response, meta)) throw unknown(streamId);
+  }
   const status = await services.hub.cancel(streamId);
   if (status === 'not_found') throw unknown(streamId);
   sendJson(response, status === 'cancelling' ? 202 : 200, { stream_id: streamId, status }, { 'x-request-id': requestId });
