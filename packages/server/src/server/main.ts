@@ -1,4 +1,5 @@
 import { runIngestCommand } from './cli/ingest-command.ts';
+import { runKeysCommand } from './cli/keys-command.ts';
 import { configuredProviderNames } from './config/provider-settings.ts';
 import { describeSettings, loadSettings, SettingsError } from './config/settings.ts';
 import { ListenError } from './listen-error.ts';
@@ -7,9 +8,11 @@ import { startSluice } from './start-sluice.ts';
 /**
  * `node src/server/main.ts [--help]`: starts Sluice with settings from the environment and SLUICE_CONFIG.
  * `node src/server/main.ts ingest <folder> --collection <name>`: ingests a folder of documents, then exits.
+ * `node src/server/main.ts keys create|list|update|revoke`: manages client keys, then exits.
  */
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'ingest') return runIngestCommand(argv.slice(1), process.env);
+  if (argv[0] === 'keys') return runKeysCommand(argv.slice(1), process.env);
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${describeSettings()}\n`);
     return 0;

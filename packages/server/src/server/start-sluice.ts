@@ -73,6 +73,8 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
       throw new SettingsError(refusal);
     }
     logger.warn('No client key exists and SLUICE_REQUIRE_KEYS is off: Sluice runs open, anyone who reaches it may use it (create a key with npx sluice keys create)');
+  } else {
+    logger.info({ stream_token_secret: access.streamTokens.secretSource }, 'Client keys are required on /v1');
   }
   const state: ServerState = {
     settings: effectiveSettings,

@@ -374,7 +374,7 @@ function readConfigFile(path: string | undefined): { path: string; values: Recor
 
 /** The `--help` text: every setting with its variable, default and meaning. */
 export function describeSettings(): string {
-  const lines = ['Usage: sluice [--help]', '       sluice ingest <folder> --collection <name>   (see sluice ingest --help)', '', 'Settings (environment variable, then "key" in the SLUICE_CONFIG JSON file; default):', ''];
+  const lines = ['Usage: sluice [--help]', '       sluice ingest <folder> --collection <name>   (see sluice ingest --help)', '       sluice keys create|list|update|revoke           (see sluice keys --help)', '', 'Settings (environment variable, then "key" in the SLUICE_CONFIG JSON file; default):', ''];
   for (const [key, definition] of Object.entries(settingDefinitions) as [string, SettingDefinition<unknown>][]) {
     const shown = definition.default === undefined ? '(none)' : JSON.stringify(definition.default);
     lines.push(`  ${definition.env.padEnd(34)} "${key}"  default ${shown}`, `      ${definition.description}`);
