@@ -64,8 +64,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   const effectiveSettings: Settings = { ...settings, defaultModel: settings.defaultModel || (defaultModel ?? demoModelName) };
   const streams = new StreamRegistry();
   const metrics = createMetrics();
-  const access = createAccessControl(effectiveSettings, logger, metrics);
-  await access.start();
+  const access = await createAccessControl(effectiveSettings, logger, metrics);
   if (!access.directory.required()) {
     const refusal = openAccessRefusal(effectiveSettings);
     if (refusal !== undefined) {

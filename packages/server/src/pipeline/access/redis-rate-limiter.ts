@@ -78,8 +78,9 @@ function limitsKey(keyId: string): string {
  * (each instance then allows the full limit) and the outage is logged once, its end once: limits
  * degrade, requests do not fail.
  */
-export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
+export async function createRedisRateLimiter(options: RedisRateLimiterOptions): Promise<RateLimiter> {
   const redis = new Redis(options.url, {
+    lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: commandTimeoutMs,
@@ -105,6 +106,9 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     reachable = true;
     options.logger.info({ redis: where }, 'Redis is reachable again: rate limits are shared');
   });
+  // Connected before the first admission, which would otherwise find no connection and fall back; a
+  // Redis down at start is reported through 'error' and retried in the background.
+  await redis.connect().catch(() => {});
 
   return {
     async admit(keyId, limits, reserveTokens): Promise<RateDecision> {
@@ -134,7 +138,14 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
       await redis.sluiceSettle(limitsKey(reservation.keyId), rateWindowMs, reservation.window, reservation.tokens, usedTokens);
     },
     async current(keyId) {
-      const [requests, tokens, reservedTokens, resetMs] = (await redis.sluiceCurrent(limitsKey(keyId), rateWindowMs)) as [number, number, number, number];
+      let result: number[];
+      try {
+        result = await redis.sluiceCurrent(limitsKey(keyId), rateWindowMs);
+      } catch (error) {
+        unreachable(error as Error);
+        return fallback.current(keyId);
+      }
+      const [requests, tokens, reservedTokens, resetMs] = result as [number, number, number, number];
       return { requests, tokens, reservedTokens, resetMs };
     },
     async close() {

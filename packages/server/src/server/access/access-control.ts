@@ -25,8 +25,6 @@ export interface AccessControl {
   readonly streamTokens: StreamTokens;
   /** The limiter behind tokens and requests per minute (Redis with REDIS_URL, else memory). */
   readonly limiter: RateLimiter;
-  /** Reads whether keys exist; call once before serving. */
-  start(): Promise<void>;
   /** SLUICE_CORS_ORIGINS: true when it answered the request (a preflight); see `createCors`. */
   answerCors(request: IncomingMessage, response: ServerResponse): boolean;
   /**
@@ -47,10 +45,14 @@ export interface AccessControl {
   close(): Promise<void>;
 }
 
-export function createAccessControl(settings: Settings, logger: Logger, metrics: SluiceMetrics): AccessControl {
+/** Ready to serve once it resolves: whether keys exist is known, the limiter connected (or its outage logged). */
+export async function createAccessControl(settings: Settings, logger: Logger, metrics: SluiceMetrics): Promise<AccessControl> {
   const directory = createKeyDirectory(settings, logger);
   const streamTokens = createStreamTokens(settings);
-  const limiter = settings.redisUrl === undefined ? createMemoryRateLimiter() : createRedisRateLimiter({ url: settings.redisUrl, logger });
+  const [limiter] = await Promise.all([
+    settings.redisUrl === undefined ? createMemoryRateLimiter() : createRedisRateLimiter({ url: settings.redisUrl, logger }),
+    directory.start(),
+  ]);
   const admission: AdmissionServices = {
     limiter,
     priceOf: createPriceList(settings.modelPrices),
@@ -71,7 +73,6 @@ export function createAccessControl(settings: Settings, logger: Logger, metrics:
     directory,
     streamTokens,
     limiter,
-    start: () => directory.start(),
     answerCors: createCors(settings.corsOrigins),
     async authenticate(request, response, url) {
       const credential = readCredential(request, url);
