@@ -53,7 +53,9 @@ export async function deleteKey(services: AdminServices, response: ServerRespons
 export async function getKeyUsage(services: AdminServices, response: ServerResponse, id: string, requestId: string): Promise<void> {
   const key = await findKey(services, id);
   const [byModel, minute] = await Promise.all([services.access.directory.usageOf(id), services.access.limiter.current(id)]);
-  const sum = (field: 'requests' | 'promptTokens' | 'completionTokens' | 'estimatedRequests') => byModel.reduce((total, usage) => total + usage[field], 0);
+  // Totals from the rows by model, read in one query, so that they agree with each other.
+  const sum = (field: 'requests' | 'promptTokens' | 'completionTokens' | 'estimatedRequests' | 'costUsd') => byModel.reduce((total, usage) => total + usage[field], 0);
+  const spentTokens = sum('promptTokens') + sum('completionTokens');
   sendJson(
     response,
     200,
@@ -64,13 +66,13 @@ export async function getKeyUsage(services: AdminServices, response: ServerRespo
       requests: sum('requests'),
       prompt_tokens: sum('promptTokens'),
       completion_tokens: sum('completionTokens'),
-      total_tokens: key.spentTokens,
+      total_tokens: spentTokens,
       estimated_requests: sum('estimatedRequests'),
-      spend_usd: key.spentUsd,
+      spend_usd: sum('costUsd'),
       budget_tokens: key.budgetTokens,
-      budget_remaining_tokens: key.budgetTokens === null ? null : Math.max(0, key.budgetTokens - key.spentTokens),
+      budget_remaining_tokens: key.budgetTokens === null ? null : Math.max(0, key.budgetTokens - spentTokens),
       budget_usd: key.budgetUsd,
-      budget_remaining_usd: key.budgetUsd === null ? null : Math.max(0, key.budgetUsd - key.spentUsd),
+      budget_remaining_usd: key.budgetUsd === null ? null : Math.max(0, key.budgetUsd - sum('costUsd')),
       by_model: byModel.map(toModelUsageBody),
       current_minute: {
         requests: minute.requests,
