@@ -2,6 +2,7 @@ import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { SluiceClientError } from '@sluice/client';
 import { useChat, type SendOptions } from '@sluice/react';
 import { CollectionPicker } from './collection-picker.tsx';
+import { KeyForm } from './key-form.tsx';
 import { MessageView } from './message-view.tsx';
 import { useFollowScroll } from './use-follow-scroll.ts';
 
@@ -89,7 +90,8 @@ export function ChatApp() {
             {chat.reconnecting.lastEventId}…
           </p>
         )}
-        {chat.status === 'error' && chat.error && (
+        {chat.status === 'error' && chat.error?.code === 'unauthorized' && <KeyForm onSignedIn={tryAgain} />}
+        {chat.status === 'error' && chat.error && chat.error.code !== 'unauthorized' && (
           <div className="notice notice-error" role="alert" data-testid="error">
             <p>
               <strong>{codeHeadlines[chat.error.code] ?? 'The request failed'}</strong> ({chat.error.code}): {chat.error.message}
