@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { sluiceCommand } from '../support/sluice-command.ts';
-import { startHarness, upstreamSecret } from '../support/sluice-harness.ts';
+import { eventually, startHarness, upstreamSecret } from '../support/sluice-harness.ts';
 import { spawnSluice } from '../support/sluice-process.ts';
 import { adminToken, startAccessHarness, type AccessHarness } from './access-harness.ts';
 
@@ -223,7 +223,7 @@ describe('starting open', () => {
       });
       const allowed = await spawnSluice({ ...base, SLUICE_ALLOW_OPEN: 'true' });
       try {
-        assert.ok(allowed.logs.some((record) => String(record.msg).startsWith('No client key exists')), 'it says it runs open');
+        await eventually(() => allowed.logs.some((record) => String(record.msg).startsWith('No client key exists')), 'it says it runs open');
       } finally {
         await allowed.stop();
       }

@@ -91,10 +91,10 @@ describe('the Redis rate limiter', () => {
         'the fallback enforces the limit on its own',
       );
       if (during[0]!.admitted) await limiter.settle(during[0]!.reservation, 1);
-      assert.equal(warnings.filter((message) => message.startsWith('Redis is unreachable')).length, 1);
+      assert.equal(warnings.filter((message) => message.startsWith('The rate limiter cannot reach Redis')).length, 1);
       await redis.start();
       const deadline = performance.now() + 5_000;
-      while (!infos.some((message) => message.startsWith('Redis is reachable again')) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (!infos.some((message) => message.startsWith('The rate limiter reaches Redis again')) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       assert.ok(infos.length > 0, 'its return is logged');
       assert.ok((await limiter.admit(`key_${randomUUID()}`, limits, 1)).admitted);
     } finally {

@@ -46,6 +46,13 @@ async function main(argv: string[]): Promise<number> {
   // Announced only once the signal handlers are in place: whoever starts Sluice and reads this line may
   // send SIGTERM at once, and before a handler exists that signal kills the process outright.
   sluice.logger.info({ url: sluice.url, demo: sluice.demoMode }, `Sluice listening on ${sluice.url}; ${upstream}`);
+  if (sluice.access === 'open') {
+    sluice.logger.warn('No client key exists and SLUICE_REQUIRE_KEYS is off: Sluice runs open, anyone who reaches it may use it (create a key with npx sluice keys create)');
+  } else if (sluice.streamTokenSecret === 'random') {
+    sluice.logger.warn('Client keys are required on /v1; stream tokens are signed with a secret of this process alone (set SLUICE_STREAM_TOKEN_SECRET for several instances)');
+  } else {
+    sluice.logger.info({ stream_token_secret: sluice.streamTokenSecret }, 'Client keys are required on /v1');
+  }
   return -1;
 }
 

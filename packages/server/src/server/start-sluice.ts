@@ -36,6 +36,10 @@ export interface SluiceInstance {
   readonly logger: Logger;
   /** The admin listener's URL (`/metrics`, `/admin/keys`) when SLUICE_ADMIN_PORT is set. */
   readonly adminUrl: string | undefined;
+  /** At startup: `open` when no client key exists and none is required, so that anyone reaching Sluice may use it. */
+  readonly access: 'open' | 'keys';
+  /** Where stream tokens' signing secret came from (see SLUICE_STREAM_TOKEN_SECRET). */
+  readonly streamTokenSecret: 'SLUICE_STREAM_TOKEN_SECRET' | 'SLUICE_ADMIN_TOKEN' | 'random';
   /** True once no upstream is configured and every request is answered by the demo model. */
   readonly demoMode: boolean;
   /** Streams in flight right now. */
@@ -65,15 +69,11 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   const streams = new StreamRegistry();
   const metrics = createMetrics();
   const access = await createAccessControl(effectiveSettings, logger, metrics);
-  if (!access.directory.required()) {
-    const refusal = openAccessRefusal(effectiveSettings);
-    if (refusal !== undefined) {
-      await access.close();
-      throw new SettingsError(refusal);
-    }
-    logger.warn('No client key exists and SLUICE_REQUIRE_KEYS is off: Sluice runs open, anyone who reaches it may use it (create a key with npx sluice keys create)');
-  } else {
-    logger.info({ stream_token_secret: access.streamTokens.secretSource }, 'Client keys are required on /v1');
+  const open = !access.directory.required();
+  const refusal = open ? openAccessRefusal(effectiveSettings) : undefined;
+  if (refusal !== undefined) {
+    await access.close();
+    throw new SettingsError(refusal);
   }
   const state: ServerState = {
     settings: effectiveSettings,
@@ -149,6 +149,8 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     settings: effectiveSettings,
     server,
     adminUrl: admin?.url,
+    access: open ? 'open' : 'keys',
+    streamTokenSecret: access.streamTokens.secretSource,
     logger,
     demoMode,
     activeStreams: () => streams.size,

@@ -98,13 +98,13 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
   const unreachable = (error: Error): void => {
     if (!reachable) return;
     reachable = false;
-    options.logger.warn({ redis: where, err: error }, 'Redis is unreachable: rate limits are counted by each instance alone until it is back');
+    options.logger.warn({ redis: where, err: error }, 'The rate limiter cannot reach Redis: each instance counts requests and tokens alone until it is back');
   };
   redis.on('error', unreachable);
   redis.on('ready', () => {
     if (reachable) return;
     reachable = true;
-    options.logger.info({ redis: where }, 'Redis is reachable again: rate limits are shared');
+    options.logger.info({ redis: where }, 'The rate limiter reaches Redis again: limits are shared');
   });
   // Connected before the first admission, which would otherwise find no connection and fall back; a
   // Redis down at start is reported through 'error' and retried in the background.
