@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { sluiceCommand } from '../support/sluice-command.ts';
 import { eventually, startHarness, upstreamSecret } from '../support/sluice-harness.ts';
 import { spawnSluice } from '../support/sluice-process.ts';
+import { findFreePort } from '../support/start-redis.ts';
 import { adminToken, startAccessHarness, type AccessHarness } from './access-harness.ts';
 
 const run = promisify(execFile);
@@ -211,7 +212,7 @@ describe('the command line', () => {
 });
 
 describe('starting open', () => {
-  test('on a public address with an upstream key and no client key: refused, unless SLUICE_ALLOW_OPEN', async () => {
+  test('on a public address with an upstream key and no client key: refused, unless SLUICE_ALLOW_OPEN; closed while the key database is unknown', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'sluice-open-'));
     const base = { PATH: process.env.PATH ?? '', PORT: '0', HOST: '0.0.0.0', OPENAI_API_KEY: upstreamSecret, SLUICE_KEYS_SQLITE_PATH: join(folder, 'keys.db') };
     try {
@@ -233,6 +234,14 @@ describe('starting open', () => {
         assert.equal((await fetch(`http://127.0.0.1:${port}/v1/chat/stream?prompt=hi`)).status, 401, 'keys required before the first exists');
       } finally {
         await required.stop();
+      }
+      // A key database that cannot be read at startup may hold keys: where Sluice must not run open, it fails closed.
+      const unknown = await spawnSluice({ ...base, DATABASE_URL: `postgres://postgres@127.0.0.1:${await findFreePort()}/sluice` });
+      try {
+        const port = new URL(unknown.url).port;
+        assert.equal((await fetch(`http://127.0.0.1:${port}/v1/chat/stream?prompt=hi`)).status, 401);
+      } finally {
+        await unknown.stop();
       }
     } finally {
       rmSync(folder, { recursive: true, force: true });

@@ -13,7 +13,8 @@ export interface PostgresKeyStoreOptions {
 
 /** Keys in PostgreSQL: every instance pointed at the database authenticates the same keys and charges the same totals. */
 export async function createPostgresKeyStore(options: PostgresKeyStoreOptions): Promise<KeyStore> {
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: 4 });
+  // A bounded connect: a database that does not answer must not hold startup or a request forever.
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: 4, connectionTimeoutMillis: 5_000 });
   // An 'error' event without a listener would crash the process.
   pool.on('error', (error) => options.onConnectionError?.(error));
   try {

@@ -10,6 +10,7 @@ import type { Settings } from '../config/settings.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SluiceMetrics } from '../observability/metrics.ts';
 import { createCors } from './cors.ts';
+import { openAccessRefusal } from './open-access.ts';
 import { createKeyDirectory, type KeyDirectory } from './key-directory.ts';
 import { setRateLimitHeaders } from './rate-limit-headers.ts';
 import { readCredential, streamTokenParameter } from './read-credential.ts';
@@ -47,7 +48,7 @@ export interface AccessControl {
 
 /** Ready to serve once it resolves: whether keys exist is known, the limiter connected (or its outage logged). */
 export async function createAccessControl(settings: Settings, logger: Logger, metrics: SluiceMetrics): Promise<AccessControl> {
-  const directory = createKeyDirectory(settings, logger);
+  const directory = createKeyDirectory(settings, logger, openAccessRefusal(settings) === undefined);
   const streamTokens = createStreamTokens(settings);
   const [limiter] = await Promise.all([
     settings.redisUrl === undefined ? createMemoryRateLimiter() : createRedisRateLimiter({ url: settings.redisUrl, logger }),

@@ -17,8 +17,9 @@ export interface KeyDirectory {
   /** Reads whether any key exists; call once before serving. */
   start(): Promise<void>;
   /**
-   * True when client keys are required: SLUICE_REQUIRE_KEYS, a key exists (revoked ones too), or the
-   * store could not be read (closed, not open). While false it looks again at most every SLUICE_KEY_CACHE_MS.
+   * True when client keys are required: SLUICE_REQUIRE_KEYS, or a key exists (revoked ones too). While
+   * the store cannot be read, as `openWhileUnknown` says. While false it looks again at most every
+   * SLUICE_KEY_CACHE_MS.
    */
   required(): boolean;
   /** The key a secret belongs to; undefined for a secret that is not a key. Throws `overloaded` when the store is unreachable. */
@@ -42,7 +43,12 @@ export function keyStoreConfig(settings: Settings): KeyStoreConfig {
   return { databaseUrl: settings.databaseUrl, sqlitePath: settings.keysSqlitePath };
 }
 
-export function createKeyDirectory(settings: Settings, logger: Logger): KeyDirectory {
+/**
+ * `openWhileUnknown`: whether Sluice may run open while the store cannot say whether a key exists (a
+ * database down at startup). Where it could start open anyway (loopback, no upstream key of its own,
+ * SLUICE_ALLOW_OPEN) it serves as before; elsewhere it fails closed.
+ */
+export function createKeyDirectory(settings: Settings, logger: Logger, openWhileUnknown: boolean): KeyDirectory {
   const config: KeyStoreConfig = { ...keyStoreConfig(settings), onConnectionError: (error) => logger.warn({ err: error }, 'a key store connection failed') };
   const backend = config.databaseUrl === undefined ? 'sqlite' : 'postgres';
   let opening: Promise<KeyStore> | undefined;
@@ -109,7 +115,7 @@ export function createKeyDirectory(settings: Settings, logger: Logger): KeyDirec
     required() {
       if (settings.requireKeys || keysExist === true) return true;
       if (performance.now() - checkedAt >= settings.keyCacheMs) void refresh();
-      return keysExist === undefined;
+      return keysExist === undefined && !openWhileUnknown;
     },
     async findBySecret(secret) {
       return isClientKey(secret) ? byHash.get(hashClientKey(secret)) : undefined;

@@ -64,7 +64,7 @@ export async function runKeysCommand(argv: string[], environment: NodeJS.Process
     if (error instanceof SettingsError) return failed(error.message);
     throw error;
   }
-  const directory = createKeyDirectory(settings, createLogger('silent'));
+  const directory = createKeyDirectory(settings, createLogger('silent'), false);
   try {
     switch (command) {
       case 'create':
