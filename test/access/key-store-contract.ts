@@ -71,15 +71,15 @@ export function keyStoreContract(open: () => Promise<KeyStore>): void {
     }
   });
 
-  test('charges add up per model and on the key, and survive reopening', async () => {
+  test('charges (of one request or several) add up per model and on the key, and survive reopening', async () => {
     const key = createClientKey();
     let store = await open();
     try {
       await store.create({ ...fields, id: key.id, hash: key.hash, hint: key.hint });
-      await store.charge(key.id, { model: 'gpt-4o-mini', promptTokens: 10, completionTokens: 5, estimated: false, costUsd: 0.25 });
+      await store.charge(key.id, { model: 'gpt-4o-mini', requests: 1, promptTokens: 10, completionTokens: 5, estimatedRequests: 0, costUsd: 0.25 });
       await Promise.all([
-        store.charge(key.id, { model: 'gpt-4o-mini', promptTokens: 1, completionTokens: 2, estimated: true, costUsd: 0.5 }),
-        store.charge(key.id, { model: 'claude-x', promptTokens: 100, completionTokens: 0, estimated: false, costUsd: 0 }),
+        store.charge(key.id, { model: 'gpt-4o-mini', requests: 1, promptTokens: 1, completionTokens: 2, estimatedRequests: 1, costUsd: 0.5 }),
+        store.charge(key.id, { model: 'claude-x', requests: 2, promptTokens: 100, completionTokens: 0, estimatedRequests: 0, costUsd: 0 }),
       ]);
     } finally {
       await store.close();
@@ -90,10 +90,10 @@ export function keyStoreContract(open: () => Promise<KeyStore>): void {
       assert.equal(reopened?.spentTokens, 118);
       assert.equal(reopened?.spentUsd, 0.75);
       assert.deepEqual(await store.usageOf(key.id), [
-        { model: 'claude-x', requests: 1, promptTokens: 100, completionTokens: 0, estimatedRequests: 0, costUsd: 0 },
+        { model: 'claude-x', requests: 2, promptTokens: 100, completionTokens: 0, estimatedRequests: 0, costUsd: 0 },
         { model: 'gpt-4o-mini', requests: 2, promptTokens: 11, completionTokens: 7, estimatedRequests: 1, costUsd: 0.75 },
       ]);
-      const spent = await store.charge(key.id, { model: 'claude-x', promptTokens: 2, completionTokens: 0, estimated: false, costUsd: 0.25 });
+      const spent = await store.charge(key.id, { model: 'claude-x', requests: 1, promptTokens: 2, completionTokens: 0, estimatedRequests: 0, costUsd: 0.25 });
       assert.deepEqual(spent, { spentTokens: 120, spentUsd: 1 });
     } finally {
       await store.close();

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** Every client key starts with this, so that secret scanners and people can tell what it is. */
 export const clientKeyPrefix = 'sk-sluice-';
@@ -36,5 +36,5 @@ export function isClientKey(value: string): boolean {
  * compute the same hash without sharing a secret.
  */
 export function hashClientKey(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }

@@ -45,14 +45,15 @@ export interface NewClientKeyRecord extends ClientKeyFields {
   hint: string;
 }
 
-/** One stream's settled usage, charged to its key. */
+/** The settled usage of one or more streams of a key and model, charged to the key at once. */
 export interface UsageCharge {
   /** The model as the client named it. */
   model: string;
+  requests: number;
   promptTokens: number;
   completionTokens: number;
-  /** True when Sluice estimated the usage (the stream ended before the upstream reported it). */
-  estimated: boolean;
+  /** Of `requests`, those whose usage Sluice estimated (the stream ended before the upstream reported it). */
+  estimatedRequests: number;
   costUsd: number;
 }
 
@@ -79,7 +80,7 @@ export interface KeyStore {
   revoke(id: string): Promise<ClientKeyRecord | undefined>;
   /** Keys ever created, revoked ones included: auth is on from the first. */
   count(): Promise<number>;
-  /** Adds a stream's usage to its key's totals, in one transaction; returns the key's spend after it. */
+  /** Adds usage to its key's totals, in one transaction; returns the key's spend after it. */
   charge(id: string, charge: UsageCharge): Promise<{ spentTokens: number; spentUsd: number }>;
   /** What the key spent, by model. */
   usageOf(id: string): Promise<ModelUsage[]>;

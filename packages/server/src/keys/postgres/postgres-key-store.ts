@@ -64,14 +64,14 @@ export async function createPostgresKeyStore(options: PostgresKeyStoreOptions): 
       return inTransaction(pool, async (client) => {
         await client.query(
           `INSERT INTO sluice_client_key_usage (key_id, model, requests, prompt_tokens, completion_tokens, estimated_requests, cost_usd)
-           VALUES ($1, $2, 1, $3, $4, $5, $6)
+           VALUES ($1, $2, $7, $3, $4, $5, $6)
            ON CONFLICT (key_id, model) DO UPDATE SET
-             requests = sluice_client_key_usage.requests + 1,
+             requests = sluice_client_key_usage.requests + excluded.requests,
              prompt_tokens = sluice_client_key_usage.prompt_tokens + excluded.prompt_tokens,
              completion_tokens = sluice_client_key_usage.completion_tokens + excluded.completion_tokens,
              estimated_requests = sluice_client_key_usage.estimated_requests + excluded.estimated_requests,
              cost_usd = sluice_client_key_usage.cost_usd + excluded.cost_usd`,
-          [id, charge.model, charge.promptTokens, charge.completionTokens, charge.estimated ? 1 : 0, charge.costUsd],
+          [id, charge.model, charge.promptTokens, charge.completionTokens, charge.estimatedRequests, charge.costUsd, charge.requests],
         );
         const { rows } = await client.query(
           'UPDATE sluice_client_keys SET spent_tokens = spent_tokens + $2, spent_usd = spent_usd + $3 WHERE id = $1 RETURNING spent_tokens, spent_usd',

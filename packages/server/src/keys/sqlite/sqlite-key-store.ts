@@ -28,9 +28,9 @@ export function createSqliteKeyStore(path: string): KeyStore {
     addSpend: database.prepare('UPDATE client_keys SET spent_tokens = spent_tokens + ?, spent_usd = spent_usd + ? WHERE id = ? RETURNING spent_tokens, spent_usd'),
     addUsage: database.prepare(`
       INSERT INTO client_key_usage (key_id, model, requests, prompt_tokens, completion_tokens, estimated_requests, cost_usd)
-      VALUES (?, ?, 1, ?, ?, ?, ?)
+      VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (key_id, model) DO UPDATE SET
-        requests = requests + 1,
+        requests = requests + excluded.requests,
         prompt_tokens = prompt_tokens + excluded.prompt_tokens,
         completion_tokens = completion_tokens + excluded.completion_tokens,
         estimated_requests = estimated_requests + excluded.estimated_requests,
@@ -71,7 +71,7 @@ export function createSqliteKeyStore(path: string): KeyStore {
     async charge(id, charge: UsageCharge) {
       database.exec('BEGIN IMMEDIATE');
       try {
-        statements.addUsage.run(id, charge.model, charge.promptTokens, charge.completionTokens, charge.estimated ? 1 : 0, charge.costUsd);
+        statements.addUsage.run(id, charge.model, charge.requests, charge.promptTokens, charge.completionTokens, charge.estimatedRequests, charge.costUsd);
         const spent = statements.addSpend.get(charge.promptTokens + charge.completionTokens, charge.costUsd, id) as { spent_tokens: number; spent_usd: number };
         database.exec('COMMIT');
         return { spentTokens: spent.spent_tokens, spentUsd: spent.spent_usd };

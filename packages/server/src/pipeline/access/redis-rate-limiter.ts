@@ -12,6 +12,12 @@ export interface RedisRateLimiterOptions {
 /** A command that gets no answer in this long fails, so an unreachable Redis never hangs an admission. */
 const commandTimeoutMs = 1_000;
 
+/**
+ * Settles wait this long and leave together, one pipeline for every stream that ended meanwhile: a
+ * stream's end costs no Redis write of its own, and a reservation outlives its stream by this much at most.
+ */
+const settleDelayMs = 20;
+
 // The window comes from Redis's own clock (TIME), so instances whose clocks differ still share windows.
 const clock = `
 local time = redis.call('TIME')
@@ -61,11 +67,20 @@ if not current then return {0, 0, 0, resetMs} end
 return {tonumber(stored[2]), tonumber(stored[3]), tonumber(stored[4]), resetMs}
 `;
 
+interface PendingSettle {
+  reservation: RateReservation;
+  usedTokens: number;
+}
+
 interface LimiterCommands {
   sluiceAdmit(key: string, windowMs: number, requestsLimit: number, tokensLimit: number, reserve: number): Promise<number[]>;
   sluiceSettle(key: string, windowMs: number, reservationWindow: number, reservationTokens: number, usedTokens: number): Promise<number>;
   sluiceCurrent(key: string, windowMs: number): Promise<number[]>;
 }
+
+type LimiterPipeline = ReturnType<Redis['pipeline']> & {
+  sluiceSettle(key: string, windowMs: number, reservationWindow: number, reservationTokens: number, usedTokens: number): LimiterPipeline;
+};
 
 /** Where a key's counts live: the braces are a hash tag, as the hub's keys have. */
 function limitsKey(keyId: string): string {
@@ -110,6 +125,24 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
   // Redis down at start is reported through 'error' and retried in the background.
   await redis.connect().catch(() => {});
 
+  let pending: PendingSettle[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  let flushed: PromiseWithResolvers<void> | undefined;
+  // A settle that fails leaves its reservation to its window's end, a minute at most.
+  const flush = async (): Promise<void> => {
+    const waiting = flushed;
+    flushTimer = undefined;
+    flushed = undefined;
+    const batch = pending;
+    pending = [];
+    const pipeline = redis.pipeline() as LimiterPipeline;
+    for (const { reservation, usedTokens } of batch) {
+      pipeline.sluiceSettle(limitsKey(reservation.keyId), rateWindowMs, reservation.window, reservation.tokens, usedTokens);
+    }
+    await pipeline.exec().catch((error: Error) => unreachable(error));
+    waiting?.resolve();
+  };
+
   return {
     async admit(keyId, limits, reserveTokens): Promise<RateDecision> {
       let result: number[];
@@ -132,10 +165,15 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
       if (admitted === 1) return { admitted: true, state, reservation: { keyId, window, tokens: reserve } };
       return { admitted: false, state, exceeded: exceeded === 1 ? 'requests' : 'tokens' };
     },
-    async settle(reservation, usedTokens) {
+    settle(reservation, usedTokens) {
       if (local.has(reservation)) return fallback.settle(reservation, usedTokens);
-      // A settle that fails leaves the reservation to its window's end, a minute at most.
-      await redis.sluiceSettle(limitsKey(reservation.keyId), rateWindowMs, reservation.window, reservation.tokens, usedTokens);
+      pending.push({ reservation, usedTokens });
+      if (flushed === undefined) {
+        flushed = Promise.withResolvers<void>();
+        flushTimer = setTimeout(() => void flush(), settleDelayMs);
+        flushTimer.unref();
+      }
+      return flushed.promise;
     },
     async current(keyId) {
       let result: number[];
@@ -149,6 +187,10 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
       return { requests, tokens, reservedTokens, resetMs };
     },
     async close() {
+      if (flushTimer !== undefined) {
+        clearTimeout(flushTimer);
+        await flush();
+      }
       await fallback.close();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -4,6 +4,7 @@ import { createClientKey, hashClientKey, isClientKey } from '../../keys/client-k
 import { createKeyStore, keyStoreMayHoldKeys, type KeyStoreConfig } from '../../keys/create-key-store.ts';
 import type { ClientKeyFields, ClientKeyRecord, KeyStore, ModelUsage } from '../../keys/key-store.ts';
 import { TtlCache } from '../../keys/ttl-cache.ts';
+import { ChargeQueue } from './charge-queue.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -25,8 +26,9 @@ export interface KeyDirectory {
   /** The key a secret belongs to; undefined for a secret that is not a key. Throws `overloaded` when the store is unreachable. */
   findBySecret(secret: string): Promise<ClientKeyRecord | undefined>;
   findById(id: string): Promise<ClientKeyRecord | undefined>;
-  /** What the key spent, as last read or charged here. */
+  /** What the key spent, as last read from the store plus what this instance charged since. */
   spendOf(id: string): Spend;
+  /** Charges a settled stream: counted in `spendOf` at once, written within milliseconds (see ChargeQueue). */
   charge(id: string, charge: { model: string; usage: Usage; costUsd: number }): Promise<void>;
   /** A new key: its record, and its secret, which exists nowhere else from now on. */
   create(fields: ClientKeyFields): Promise<{ record: ClientKeyRecord; secret: string }>;
@@ -58,7 +60,8 @@ export function createKeyDirectory(settings: Settings, logger: Logger, openWhile
   let keysExist: boolean | undefined;
   let checkedAt = Number.NEGATIVE_INFINITY;
   let checking: Promise<void> | undefined;
-  const spends = new Map<string, Spend>();
+  /** Per key: its spend as the store last said, and what this instance charged that the store has not said yet. */
+  const spends = new Map<string, { stored: Spend; unwritten: Spend }>();
 
   const open = (): Promise<KeyStore> => {
     if (closed) return Promise.reject(new SluiceError('shutting_down', 'Sluice is shutting down; retry on another instance'));
@@ -82,15 +85,30 @@ export function createKeyDirectory(settings: Settings, logger: Logger, openWhile
       throw new SluiceError('overloaded', `The key store (${backend}) is unavailable; retry shortly`, { cause: error });
     }
   };
+  const spendEntry = (id: string) => {
+    let entry = spends.get(id);
+    if (entry === undefined) spends.set(id, (entry = { stored: { spentTokens: 0, spentUsd: 0 }, unwritten: { spentTokens: 0, spentUsd: 0 } }));
+    return entry;
+  };
+  // Spend only grows: whichever read of the store saw more is the newer.
+  const noteStored = (id: string, seen: Spend): void => {
+    const { stored } = spendEntry(id);
+    stored.spentTokens = Math.max(stored.spentTokens, seen.spentTokens);
+    stored.spentUsd = Math.max(stored.spentUsd, seen.spentUsd);
+  };
   const noteSpend = (record: ClientKeyRecord | undefined): ClientKeyRecord | undefined => {
-    if (record !== undefined) raiseSpend(record.id, record);
+    if (record !== undefined) noteStored(record.id, record);
     return record;
   };
-  // Spend only grows: whichever of a read and a charge saw more is the newer.
-  const raiseSpend = (id: string, seen: Spend): void => {
-    const known = spends.get(id);
-    spends.set(id, known === undefined ? { spentTokens: seen.spentTokens, spentUsd: seen.spentUsd } : { spentTokens: Math.max(known.spentTokens, seen.spentTokens), spentUsd: Math.max(known.spentUsd, seen.spentUsd) });
-  };
+  const charges = new ChargeQueue({
+    async write(id, charge) {
+      const spent = await withStore((store) => store.charge(id, charge));
+      const { unwritten } = spendEntry(id);
+      unwritten.spentTokens -= charge.promptTokens + charge.completionTokens;
+      unwritten.spentUsd -= charge.costUsd;
+      noteStored(id, spent);
+    },
+  });
   const byHash = new TtlCache((hash) => withStore((store) => store.findByHash(hash)).then(noteSpend), settings.keyCacheMs);
   const byId = new TtlCache((id) => withStore((store) => store.get(id)).then(noteSpend), settings.keyCacheMs);
   const changed = (): void => {
@@ -121,12 +139,17 @@ export function createKeyDirectory(settings: Settings, logger: Logger, openWhile
       return isClientKey(secret) ? byHash.get(hashClientKey(secret)) : undefined;
     },
     findById: (id) => byId.get(id),
-    spendOf: (id) => spends.get(id) ?? { spentTokens: 0, spentUsd: 0 },
-    async charge(id, { model, usage, costUsd }) {
-      const spent = await withStore((store) =>
-        store.charge(id, { model, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, estimated: usage.estimated, costUsd }),
-      );
-      raiseSpend(id, spent);
+    spendOf(id) {
+      const entry = spends.get(id);
+      if (entry === undefined) return { spentTokens: 0, spentUsd: 0 };
+      return { spentTokens: entry.stored.spentTokens + entry.unwritten.spentTokens, spentUsd: entry.stored.spentUsd + entry.unwritten.spentUsd };
+    },
+    charge(id, { model, usage, costUsd }) {
+      const { unwritten } = spendEntry(id);
+      unwritten.spentTokens += usage.promptTokens + usage.completionTokens;
+      unwritten.spentUsd += costUsd;
+      const estimatedRequests = usage.estimated ? 1 : 0;
+      return charges.add(id, { model, requests: 1, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, estimatedRequests, costUsd });
     },
     async create(fields) {
       const key = createClientKey();
@@ -148,6 +171,7 @@ export function createKeyDirectory(settings: Settings, logger: Logger, openWhile
     },
     usageOf: (id) => withStore((store) => store.usageOf(id)),
     async close() {
+      await charges.close();
       closed = true;
       const store = await opening?.catch(() => undefined);
       await store?.close();
