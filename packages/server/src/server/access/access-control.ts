@@ -76,9 +76,11 @@ export async function createAccessControl(settings: Settings, logger: Logger, me
     limiter,
     answerCors: createCors(settings.corsOrigins),
     async authenticate(request, response, url) {
-      const credential = readCredential(request, url);
-      url.searchParams.delete(streamTokenParameter);
-      if (!directory.required()) return;
+      const required = directory.required();
+      const credential = required ? readCredential(request, url) : undefined;
+      // Checked on the string first: reading `searchParams` builds them, a cost on every request.
+      if (url.search.includes(streamTokenParameter)) url.searchParams.delete(streamTokenParameter);
+      if (!required) return;
       if (credential === undefined) {
         return refuse(response, 'missing', 'A client key is required: send it as "Authorization: Bearer sk-sluice-…" or "x-api-key: sk-sluice-…" (or a stream token from POST /v1/stream-tokens)');
       }
