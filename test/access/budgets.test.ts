@@ -146,6 +146,31 @@ describe('settling streams that end at random points', () => {
   });
 });
 
+describe('counting tokens as they stream', () => {
+  test('a stream past its reservation reserves more while it streams, and settles to what it used', async () => {
+    await awayFromWindowEnd();
+    const key = await harness.createKey({ name: 'long answer', tpm: 1_000_000 });
+    const auth = { authorization: `Bearer ${key.key}` };
+    // No max_tokens: it reserves its prompt and the default 1,024; the answer is about 1,700 tokens.
+    const long = Array.from({ length: 1_700 }, (_, index) => `w${index % 10}`).join(' ');
+    harness.fake.setScenario({ text: long, tokenIntervalMs: 1, tokensPerEvent: 20 });
+    const stream = await openStream(`${harness.sluice.url}/v1/chat/stream`, { body: { prompt: 'a long one' }, headers: auth });
+    let peak = 0;
+    while (!stream.response.complete) {
+      peak = Math.max(peak, (await usageOf(key)).current_minute.reserved_tokens);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await stream.ended;
+    assert.ok(peak > 1_100, `the reservation grew past its first 1,024 completion tokens while streaming: ${peak}`);
+    let usage: any;
+    const deadline = performance.now() + 5_000;
+    do usage = await usageOf(key);
+    while ((usage.requests === 0 || usage.current_minute.reserved_tokens > 0) && performance.now() < deadline);
+    assert.equal(usage.current_minute.reserved_tokens, 0);
+    assert.equal(usage.current_minute.tokens, usage.total_tokens);
+  });
+});
+
 describe('a budget crossed mid-stream', () => {
   for (const reader of dialectReaders) {
     test(`${reader.name}: ends with the dialect's error after the current event, stops the upstream, and the next request is a 429`, async () => {

@@ -65,6 +65,27 @@ export function rateLimiterContract(open: () => Promise<RateLimiter>): void {
     }
   });
 
+  test('a request streaming past its reservation extends it: the more it holds counts at once, and its settle releases it all', async () => {
+    const limiter = await open();
+    const keyId = `key_${randomUUID()}`;
+    const limits = { requestsPerMinute: null, tokensPerMinute: 1000 };
+    try {
+      await awayFromWindowEnd();
+      const decision = await limiter.admit(keyId, limits, 300);
+      assert.ok(decision.admitted);
+      await limiter.extend(decision.reservation, 300);
+      await limiter.extend(decision.reservation, 300);
+      assert.equal(decision.reservation.tokens, 900);
+      assert.equal((await limiter.current(keyId)).reservedTokens, 900);
+      assert.equal((await limiter.admit(keyId, limits, 200)).admitted, false, 'what it streams counts before it settles');
+      await limiter.settle(decision.reservation, 850);
+      const after = await limiter.current(keyId);
+      assert.deepEqual([after.tokens, after.reservedTokens], [850, 0]);
+    } finally {
+      await limiter.close();
+    }
+  });
+
   test('a reservation larger than the tokens per minute is cut to it, so that it still fits an empty minute', async () => {
     const limiter = await open();
     const keyId = `key_${randomUUID()}`;

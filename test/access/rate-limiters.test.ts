@@ -35,6 +35,22 @@ describe('the memory rate limiter', () => {
     assert.equal((await limiter.current('key_a')).reservedTokens, 0);
     await limiter.close();
   });
+
+  test('an extension after its window ended moves the reservation to the new one, and its settle releases only that', async () => {
+    let now = 20 * rateWindowMs + 5_000;
+    const limiter = createMemoryRateLimiter(() => now);
+    const limits = { requestsPerMinute: null, tokensPerMinute: 10_000 };
+    const long = await limiter.admit('key_b', limits, 1_000);
+    assert.ok(long.admitted);
+    now += rateWindowMs;
+    const other = await limiter.admit('key_b', limits, 400);
+    assert.ok(other.admitted);
+    await limiter.extend(long.reservation, 500);
+    assert.deepEqual([long.reservation.tokens, (await limiter.current('key_b')).reservedTokens], [500, 900]);
+    await limiter.settle(long.reservation, 1_400);
+    assert.deepEqual([(await limiter.current('key_b')).reservedTokens, (await limiter.current('key_b')).tokens], [400, 1_400], "the other request's reservation stays");
+    await limiter.close();
+  });
 });
 
 describe('the Redis rate limiter', () => {

@@ -35,7 +35,8 @@ export interface AdmissionServices {
 type Observe = (part: StreamPart) => StreamPart | undefined;
 
 /**
- * A request let in, from routing to its settle. `watch` ends the stream when the key's budget runs out
+ * A request let in, from routing to its settle. `watch` counts what the stream delivers past its
+ * reservation as it streams (reserving more) and ends the stream when the key's budget runs out
  * mid-stream; `settle` replaces the reservation with what the stream used, whatever ended it, and charges
  * the key. Settle once, when the stream is over.
  */
@@ -45,7 +46,7 @@ export interface Admission {
   readonly keyName: string | undefined;
   /** Where the key stands in the current minute, when it has a rate limit. */
   readonly rateLimits: RateLimitState | undefined;
-  /** `observe` for `guardUpstream`, checking the budget after each content part. */
+  /** `observe` for `guardUpstream`: after each content part, the reservation and the budget (arithmetic, no I/O per part). */
   watch(observe: Observe, tally: StreamTally, abort: (reason: StreamAbort) => void): Observe;
   /** `usage` undefined: the request never reached an upstream, so nothing was used. */
   settle(usage: Usage | undefined, model: string): Promise<void>;
@@ -91,7 +92,7 @@ export async function admitChat(services: AdmissionServices, key: AdmittedKey, r
   if (key.budgetUsd !== null && spent.spentUsd >= key.budgetUsd) {
     throw new AdmissionRefused('budget_exceeded', `This key has spent its budget of $${key.budgetUsd}`);
   }
-  let reservation: RateReservation | undefined;
+  let admitted: RateReservation | undefined;
   let rateLimits: RateLimitState | undefined;
   if (key.requestsPerMinute !== null || key.tokensPerMinute !== null) {
     const reserveTokens = Math.ceil(promptCharacters / 4) + (maxTokensOf(request) ?? services.defaultReservationTokens);
@@ -101,21 +102,37 @@ export async function admitChat(services: AdmissionServices, key: AdmittedKey, r
       const limit = decision.exceeded === 'requests' ? `${key.requestsPerMinute} requests` : `${key.tokensPerMinute} tokens`;
       throw new AdmissionRefused('rate_limited', `This key is limited to ${limit} per minute; retry in ${Math.ceil(decision.state.resetMs / 1000)} s`, rateLimits);
     }
-    reservation = decision.reservation;
+    admitted = decision.reservation;
   }
+  const reservation = admitted;
   let settled = false;
+  /** The reservation's extensions, one after the other; its settle waits for the last. */
+  let extending: Promise<void> | undefined;
   return {
     keyId: key.id,
     keyName: key.name,
     rateLimits,
     watch(observe, tally, abort) {
-      if (key.budgetTokens === null && key.budgetUsd === null) return observe;
+      const budgeted = key.budgetTokens !== null || key.budgetUsd !== null;
+      if (!budgeted && reservation === undefined) return observe;
       let crossed = false;
+      // The tokens reserved so far; past them the stream reserves more, a default reservation at a time.
+      let reservedTokens = reservation?.tokens ?? 0;
       return (part) => {
         const before = observe(part);
-        if (crossed || (part.type !== 'text-delta' && part.type !== 'reasoning-delta' && part.type !== 'tool-call-delta')) return before;
+        if (part.type !== 'text-delta' && part.type !== 'reasoning-delta' && part.type !== 'tool-call-delta') return before;
         const promptTokens = Math.ceil(tally.promptCharacters / 4);
         const completionTokens = Math.ceil(tally.textCharacters / 4);
+        if (reservation !== undefined && promptTokens + completionTokens > reservedTokens) {
+          const more = services.defaultReservationTokens;
+          reservedTokens += more;
+          const previous = extending;
+          extending = (async () => {
+            await previous;
+            await services.limiter.extend(reservation, more);
+          })();
+        }
+        if (!budgeted || crossed) return before;
         const { spentTokens, spentUsd } = services.spendOf(key.id);
         const overTokens = key.budgetTokens !== null && spentTokens + promptTokens + completionTokens >= key.budgetTokens;
         const overUsd = key.budgetUsd !== null && spentUsd + costOf(price, promptTokens, completionTokens) >= key.budgetUsd;
@@ -130,7 +147,14 @@ export async function admitChat(services: AdmissionServices, key: AdmittedKey, r
       if (settled) return;
       settled = true;
       const pending: Promise<void>[] = [];
-      if (reservation !== undefined) pending.push(services.limiter.settle(reservation, usage?.totalTokens ?? 0));
+      if (reservation !== undefined) {
+        pending.push(
+          (async () => {
+            await extending;
+            await services.limiter.settle(reservation, usage?.totalTokens ?? 0);
+          })(),
+        );
+      }
       if (usage !== undefined) pending.push(services.charge(key.id, { model, usage, costUsd: costOf(price, usage.promptTokens, usage.completionTokens) }));
       const failures = (await Promise.allSettled(pending)).filter((result) => result.status === 'rejected');
       if (failures.length > 0) throw (failures[0] as PromiseRejectedResult).reason;

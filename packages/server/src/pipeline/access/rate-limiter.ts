@@ -24,9 +24,10 @@ export interface RateLimitState {
   resetMs: number;
 }
 
+/** Tokens held for a request until it settles; `extend` moves it to the current window when its own has ended. */
 export interface RateReservation {
   keyId: string;
-  /** The window it was made in (`floor(time / rateWindowMs)`). */
+  /** The window it holds its tokens in (`floor(time / rateWindowMs)`). */
   window: number;
   tokens: number;
 }
@@ -51,6 +52,12 @@ export interface RateLimiter {
    * minute, so that a large `max_tokens` still fits an empty window) when both fit; else counts nothing.
    */
   admit(keyId: string, limits: KeyRateLimits, reserveTokens: number): Promise<RateDecision>;
+  /**
+   * Holds `tokens` more for a request streaming past its reservation, so that what it streams counts
+   * before it settles. The tokens are reserved in the current window: a reservation whose own window
+   * ended moves there (what it held went with its window).
+   */
+  extend(reservation: RateReservation, tokens: number): Promise<void>;
   /** Releases the reservation (if its window is still current) and counts `usedTokens` in the current window. */
   settle(reservation: RateReservation, usedTokens: number): Promise<void>;
   current(keyId: string): Promise<WindowUsage>;

@@ -41,6 +41,18 @@ export function admitInWindow(
   return { counts: admitted ? next : stored, decision };
 }
 
+/** Extending: `tokens` more reserved in the current window, where the reservation moves if its own window ended. */
+export function extendInWindow(stored: WindowCounts | undefined, nowMs: number, reservation: RateReservation, tokens: number): WindowCounts {
+  const window = Math.floor(nowMs / rateWindowMs);
+  const counts = stored?.window === window ? stored : { window, requests: 0, tokens: 0, reserved: 0 };
+  if (reservation.window !== window) {
+    reservation.window = window;
+    reservation.tokens = 0;
+  }
+  reservation.tokens += tokens;
+  return { ...counts, reserved: counts.reserved + tokens };
+}
+
 /** Settling: the reservation leaves its window if that is still the current one; the used tokens count in the current one. */
 export function settleInWindow(stored: WindowCounts | undefined, nowMs: number, reservation: RateReservation, usedTokens: number): WindowCounts {
   const window = Math.floor(nowMs / rateWindowMs);

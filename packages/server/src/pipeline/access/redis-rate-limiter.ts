@@ -62,6 +62,18 @@ redis.call('PEXPIRE', KEYS[1], resetMs + windowMs)
 return 1
 `;
 
+/** rate-window.ts's extendInWindow. ARGV: windowMs, tokens. Returns the current window, where the tokens now are. */
+const extendScript = `${clock}
+local tokens = tonumber(ARGV[2])
+if current then
+  redis.call('HINCRBY', KEYS[1], 'reserved', tokens)
+else
+  redis.call('HSET', KEYS[1], 'window', window, 'requests', 0, 'tokens', 0, 'reserved', tokens)
+end
+redis.call('PEXPIRE', KEYS[1], resetMs + windowMs)
+return window
+`;
+
 const currentScript = `${clock}
 if not current then return {0, 0, 0, resetMs} end
 return {tonumber(stored[2]), tonumber(stored[3]), tonumber(stored[4]), resetMs}
@@ -76,6 +88,7 @@ interface LimiterCommands {
   sluiceAdmit(key: string, windowMs: number, requestsLimit: number, tokensLimit: number, reserve: number): Promise<number[]>;
   sluiceSettle(key: string, windowMs: number, reservationWindow: number, reservationTokens: number, usedTokens: number): Promise<number>;
   sluiceCurrent(key: string, windowMs: number): Promise<number[]>;
+  sluiceExtend(key: string, windowMs: number, tokens: number): Promise<number>;
 }
 
 type LimiterPipeline = ReturnType<Redis['pipeline']> & {
@@ -105,6 +118,7 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
   redis.defineCommand('sluiceAdmit', { numberOfKeys: 1, lua: admitScript });
   redis.defineCommand('sluiceSettle', { numberOfKeys: 1, lua: settleScript });
   redis.defineCommand('sluiceCurrent', { numberOfKeys: 1, lua: currentScript });
+  redis.defineCommand('sluiceExtend', { numberOfKeys: 1, lua: extendScript });
   const fallback = createMemoryRateLimiter();
   /** Reservations made by the fallback while Redis was unreachable, settled there too. */
   const local = new WeakSet<RateReservation>();
@@ -164,6 +178,17 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
       };
       if (admitted === 1) return { admitted: true, state, reservation: { keyId, window, tokens: reserve } };
       return { admitted: false, state, exceeded: exceeded === 1 ? 'requests' : 'tokens' };
+    },
+    async extend(reservation, tokens) {
+      if (local.has(reservation)) return fallback.extend(reservation, tokens);
+      // A failed extension is made up for at the settle, which counts every token used.
+      const window = await redis.sluiceExtend(limitsKey(reservation.keyId), rateWindowMs, tokens).catch((error: Error) => unreachable(error));
+      if (window === undefined) return;
+      if (window !== reservation.window) {
+        reservation.window = window;
+        reservation.tokens = 0;
+      }
+      reservation.tokens += tokens;
     },
     settle(reservation, usedTokens) {
       if (local.has(reservation)) return fallback.settle(reservation, usedTokens);
