@@ -3,12 +3,9 @@
  * default, PostgreSQL with `DATABASE_URL` (shared by every instance). Only a key's hash is stored.
  */
 
-/** A client key as stored, without its secret. */
-export interface ClientKeyRecord {
-  id: string;
+/** What a key is created with or changed to; in an update, an absent field stays and null clears it. */
+export interface ClientKeyFields {
   name: string;
-  /** `sk-sluice-…abcd`: enough for a person to tell keys apart, nothing to authenticate with. */
-  hint: string;
   /** Model names and `*` patterns the key may use; null for every model. */
   models: string[] | null;
   requestsPerMinute: number | null;
@@ -20,23 +17,18 @@ export interface ClientKeyRecord {
   /** ISO 8601; from then on the key is refused. */
   expiresAt: string | null;
   metadata: Record<string, unknown>;
+}
+
+/** A client key as stored, without its secret. */
+export interface ClientKeyRecord extends ClientKeyFields {
+  id: string;
+  /** `sk-sluice-…abcd`: enough for a person to tell keys apart, nothing to authenticate with. */
+  hint: string;
   createdAt: string;
   /** ISO 8601 once revoked; a revoked key stays listed (and keeps auth on), refused forever. */
   revokedAt: string | null;
   spentTokens: number;
   spentUsd: number;
-}
-
-/** What a key is created with or changed to; in an update, an absent field stays and null clears it. */
-export interface ClientKeyFields {
-  name: string;
-  models: string[] | null;
-  requestsPerMinute: number | null;
-  tokensPerMinute: number | null;
-  budgetTokens: number | null;
-  budgetUsd: number | null;
-  expiresAt: string | null;
-  metadata: Record<string, unknown>;
 }
 
 export interface NewClientKeyRecord extends ClientKeyFields {
@@ -45,24 +37,14 @@ export interface NewClientKeyRecord extends ClientKeyFields {
   hint: string;
 }
 
-/** The settled usage of one or more streams of a key and model, charged to the key at once. */
-export interface UsageCharge {
+/** Usage of one key and model: what one or more settled streams charge at once, and what the key spent so far. */
+export interface ModelUsage {
   /** The model as the client named it. */
   model: string;
   requests: number;
   promptTokens: number;
   completionTokens: number;
   /** Of `requests`, those whose usage Sluice estimated (the stream ended before the upstream reported it). */
-  estimatedRequests: number;
-  costUsd: number;
-}
-
-export interface ModelUsage {
-  model: string;
-  requests: number;
-  promptTokens: number;
-  completionTokens: number;
-  /** Requests whose usage was estimated. */
   estimatedRequests: number;
   costUsd: number;
 }
@@ -81,7 +63,7 @@ export interface KeyStore {
   /** Keys ever created, revoked ones included: auth is on from the first. */
   count(): Promise<number>;
   /** Adds usage to its key's totals, in one transaction; returns the key's spend after it. */
-  charge(id: string, charge: UsageCharge): Promise<{ spentTokens: number; spentUsd: number }>;
+  charge(id: string, charge: ModelUsage): Promise<{ spentTokens: number; spentUsd: number }>;
   /** What the key spent, by model. */
   usageOf(id: string): Promise<ModelUsage[]>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { inTransaction } from '../../retrieval/postgres/postgres-schema.ts';
 import { fieldColumns, keyFromRow, toColumnValue } from '../key-columns.ts';
-import type { ClientKeyFields, KeyStore, ModelUsage, NewClientKeyRecord, UsageCharge } from '../key-store.ts';
+import type { ClientKeyFields, KeyStore, ModelUsage, NewClientKeyRecord } from '../key-store.ts';
 import { migratePostgresKeySchema } from './postgres-key-schema.ts';
 
 export interface PostgresKeyStoreOptions {
@@ -60,7 +60,7 @@ export async function createPostgresKeyStore(options: PostgresKeyStoreOptions): 
       const { rows } = await pool.query('SELECT count(*)::integer AS count FROM sluice_client_keys');
       return rows[0].count as number;
     },
-    charge(id, charge: UsageCharge) {
+    charge(id, charge: ModelUsage) {
       return inTransaction(pool, async (client) => {
         await client.query(
           `INSERT INTO sluice_client_key_usage (key_id, model, requests, prompt_tokens, completion_tokens, estimated_requests, cost_usd)

@@ -1,6 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { fieldColumns, keyFromRow, toColumnValue } from '../key-columns.ts';
-import type { ClientKeyFields, ClientKeyRecord, KeyStore, ModelUsage, NewClientKeyRecord, UsageCharge } from '../key-store.ts';
+import type { ClientKeyFields, ClientKeyRecord, KeyStore, ModelUsage, NewClientKeyRecord } from '../key-store.ts';
 import { migrateSqliteKeySchema } from './sqlite-key-schema.ts';
 
 /**
@@ -68,7 +68,7 @@ export function createSqliteKeyStore(path: string): KeyStore {
     async count() {
       return Number((statements.count.get() as { count: number }).count);
     },
-    async charge(id, charge: UsageCharge) {
+    async charge(id, charge: ModelUsage) {
       database.exec('BEGIN IMMEDIATE');
       try {
         statements.addUsage.run(id, charge.model, charge.requests, charge.promptTokens, charge.completionTokens, charge.estimatedRequests, charge.costUsd);

@@ -1,4 +1,5 @@
 import { type ChatRequest, SluiceError, type StreamPart, type Usage } from '@sluice/protocol';
+import type { ClientKeyRecord } from '../../keys/key-store.ts';
 import type { StreamTally } from '../account-stream.ts';
 import { StreamAbort } from '../stream-abort.ts';
 import { isModelAllowed } from './allowed-models.ts';
@@ -6,15 +7,7 @@ import { costOf, type ModelPrice } from './model-prices.ts';
 import type { RateLimiter, RateLimitState, RateReservation } from './rate-limiter.ts';
 
 /** What admission needs of a client key. */
-export interface AdmittedKey {
-  id: string;
-  name: string;
-  models: string[] | null;
-  requestsPerMinute: number | null;
-  tokensPerMinute: number | null;
-  budgetTokens: number | null;
-  budgetUsd: number | null;
-}
+export type AdmittedKey = Pick<ClientKeyRecord, 'id' | 'name' | 'models' | 'requestsPerMinute' | 'tokensPerMinute' | 'budgetTokens' | 'budgetUsd'>;
 
 export interface Spend {
   spentTokens: number;

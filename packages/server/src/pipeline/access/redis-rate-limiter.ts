@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
-import { redactUrl, type HubLogger } from '../hub/redis-hub.ts';
+import type { Redis } from 'ioredis';
+import type { HubLogger } from '../hub/redis-hub.ts';
+import { createRedisConnection, redactUrl } from '../redis-connection.ts';
 import { createMemoryRateLimiter } from './memory-rate-limiter.ts';
 import { rateWindowMs, type RateDecision, type RateLimiter, type RateReservation } from './rate-limiter.ts';
 
@@ -107,14 +108,7 @@ function limitsKey(keyId: string): string {
  * degrade, requests do not fail.
  */
 export async function createRedisRateLimiter(options: RedisRateLimiterOptions): Promise<RateLimiter> {
-  const redis = new Redis(options.url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: commandTimeoutMs,
-    connectionName: 'sluice-limits',
-  }) as Redis & LimiterCommands;
+  const redis = createRedisConnection(options.url, 'sluice-limits', commandTimeoutMs) as Redis & LimiterCommands;
   redis.defineCommand('sluiceAdmit', { numberOfKeys: 1, lua: admitScript });
   redis.defineCommand('sluiceSettle', { numberOfKeys: 1, lua: settleScript });
   redis.defineCommand('sluiceCurrent', { numberOfKeys: 1, lua: currentScript });

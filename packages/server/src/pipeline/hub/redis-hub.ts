@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { type ErrorPart, isTerminalPart, type StreamMeta } from '@sluice/protocol';
+import { createRedisConnection, redactUrl } from '../redis-connection.ts';
 import { storeUnavailable } from './hub-errors.ts';
 import { LocalStreams } from './local-streams.ts';
 import { cancelChannel, parseEntry, resultsOf, streamKeys } from './redis-keys.ts';
@@ -42,14 +42,7 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
   const instanceId = randomUUID();
   const { logger } = options;
   const streams = new LocalStreams(options);
-  const redis = new Redis(options.url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: commandTimeoutMs,
-    connectionName: `sluice-${instanceId}`,
-  });
+  const redis = createRedisConnection(options.url, `sluice-${instanceId}`, commandTimeoutMs);
   const subscriber = redis.duplicate({ enableOfflineQueue: true, connectionName: `sluice-${instanceId}-cancel` });
   const where = redactUrl(options.url);
   let reachable = true;
@@ -198,15 +191,4 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
       await redis.quit().catch(() => redis.disconnect());
     },
   };
-}
-
-/** The URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'redis';
-  }
 }

@@ -1,4 +1,4 @@
-import type { UsageCharge } from '../../keys/key-store.ts';
+import type { ModelUsage } from '../../keys/key-store.ts';
 
 /** How long a settled stream's charge waits, so that the streams settled meanwhile are written in one go. */
 const flushDelayMs = 50;
@@ -7,7 +7,7 @@ const retryDelayMs = 1_000;
 
 export interface ChargeQueueOptions {
   /** Writes one key's charge for one model; its failure keeps the charge queued. */
-  write(keyId: string, charge: UsageCharge): Promise<void>;
+  write(keyId: string, charge: ModelUsage): Promise<void>;
 }
 
 /**
@@ -17,7 +17,7 @@ export interface ChargeQueueOptions {
  * only if the process dies within that delay; `close` writes it all.
  */
 export class ChargeQueue {
-  private readonly pending = new Map<string, Map<string, UsageCharge>>();
+  private readonly pending = new Map<string, Map<string, ModelUsage>>();
   private readonly write: ChargeQueueOptions['write'];
   private timer: NodeJS.Timeout | undefined;
   private flushed: PromiseWithResolvers<void> | undefined;
@@ -28,7 +28,7 @@ export class ChargeQueue {
   }
 
   /** Queues a charge; resolves once it is written (or given up on at close). */
-  add(keyId: string, charge: UsageCharge): Promise<void> {
+  add(keyId: string, charge: ModelUsage): Promise<void> {
     this.merge(keyId, charge);
     this.schedule(flushDelayMs);
     return this.flushed!.promise;
@@ -43,7 +43,7 @@ export class ChargeQueue {
     this.flushed?.resolve();
   }
 
-  private merge(keyId: string, charge: UsageCharge): void {
+  private merge(keyId: string, charge: ModelUsage): void {
     let models = this.pending.get(keyId);
     if (models === undefined) this.pending.set(keyId, (models = new Map()));
     const queued = models.get(charge.model);

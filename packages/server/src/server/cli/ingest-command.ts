@@ -4,6 +4,7 @@ import { createRetrievalStore } from '../../retrieval/create-retrieval-store.ts'
 import { ingestFolder } from '../../retrieval/ingest-folder.ts';
 import { retrievalStoreConfig } from '../config/lazy-retrieval-store.ts';
 import { loadSettings, SettingsError } from '../config/settings.ts';
+import { failed, usageError } from './command-exit.ts';
 
 export const ingestUsage = `Usage: sluice ingest <folder> --collection <name> [--batch-size <n>]
 
@@ -27,18 +28,18 @@ export async function runIngestCommand(argv: string[], environment: NodeJS.Proce
       options: { collection: { type: 'string', short: 'c' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (error) {
-    return usageError((error as Error).message);
+    return usageError('ingest', ingestUsage, (error as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(`${ingestUsage}\n`);
     return 0;
   }
-  if (positionals.length !== 1) return usageError(positionals.length === 0 ? 'name the folder to ingest' : `one folder only, got ${positionals.join(' ')}`);
-  if (values.collection === undefined) return usageError('--collection <name> is required');
+  if (positionals.length !== 1) return usageError('ingest', ingestUsage, positionals.length === 0 ? 'name the folder to ingest' : `one folder only, got ${positionals.join(' ')}`);
+  if (values.collection === undefined) return usageError('ingest', ingestUsage, '--collection <name> is required');
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 100)) {
-    return usageError('--batch-size must be a whole number from 1 to 100');
+    return usageError('ingest', ingestUsage, '--batch-size must be a whole number from 1 to 100');
   }
   const folder = positionals[0]!;
   const collection = values.collection;
@@ -47,7 +48,7 @@ export async function runIngestCommand(argv: string[], environment: NodeJS.Proce
   try {
     settings = loadSettings(environment);
   } catch (error) {
-    if (error instanceof SettingsError) return failed(error.message);
+    if (error instanceof SettingsError) return failed('ingest', error.message);
     throw error;
   }
   const controller = new AbortController();
@@ -71,20 +72,10 @@ export async function runIngestCommand(argv: string[], environment: NodeJS.Proce
     if (result.skippedEmpty.length > 0) process.stdout.write(`Skipped ${result.skippedEmpty.length} empty files: ${result.skippedEmpty.join(', ')}\n`);
     return 0;
   } catch (error) {
-    if (controller.signal.aborted) return failed('interrupted; the batches written so far stay, run again to complete');
-    return failed(isSluiceError(error) ? error.message : `the retrieval store failed: ${(error as Error).message}`);
+    if (controller.signal.aborted) return failed('ingest', 'interrupted; the batches written so far stay, run again to complete');
+    return failed('ingest', isSluiceError(error) ? error.message : `the retrieval store failed: ${(error as Error).message}`);
   } finally {
     process.off('SIGINT', onInterrupt);
     await store?.close();
   }
-}
-
-function usageError(message: string): number {
-  process.stderr.write(`sluice ingest: ${message}\n\n${ingestUsage}\n`);
-  return 2;
-}
-
-function failed(message: string): number {
-  process.stderr.write(`sluice ingest: ${message}\n`);
-  return 1;
 }

@@ -5,6 +5,7 @@ import { parseKeyChanges, parseNewKey, toKeyBody } from '../access/key-fields.ts
 import { createKeyDirectory, type KeyDirectory } from '../access/key-directory.ts';
 import { loadSettings, SettingsError } from '../config/settings.ts';
 import { createLogger } from '../observability/logger.ts';
+import { failed, usageError } from './command-exit.ts';
 
 export const keysUsage = `Usage: sluice keys create --name <name> [options]
        sluice keys list [--json]
@@ -45,7 +46,7 @@ export async function runKeysCommand(argv: string[], environment: NodeJS.Process
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...fieldOptions, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (error) {
-    return usageError((error as Error).message);
+    return usageError('keys', keysUsage, (error as Error).message);
   }
   const { values, positionals } = parsed;
   const [command, id, ...rest] = positionals;
@@ -53,15 +54,15 @@ export async function runKeysCommand(argv: string[], environment: NodeJS.Process
     process.stdout.write(`${keysUsage}\n`);
     return values.help ? 0 : 2;
   }
-  if (rest.length > 0) return usageError(`unexpected ${rest.join(' ')}`);
-  if ((command === 'update' || command === 'revoke') && id === undefined) return usageError(`${command} needs the key's id`);
-  if ((command === 'create' || command === 'list') && id !== undefined) return usageError(`${command} takes no id`);
+  if (rest.length > 0) return usageError('keys', keysUsage, `unexpected ${rest.join(' ')}`);
+  if ((command === 'update' || command === 'revoke') && id === undefined) return usageError('keys', keysUsage, `${command} needs the key's id`);
+  if ((command === 'create' || command === 'list') && id !== undefined) return usageError('keys', keysUsage, `${command} takes no id`);
 
   let settings;
   try {
     settings = loadSettings(environment);
   } catch (error) {
-    if (error instanceof SettingsError) return failed(error.message);
+    if (error instanceof SettingsError) return failed('keys', error.message);
     throw error;
   }
   const directory = createKeyDirectory(settings, createLogger('silent'), false);
@@ -76,10 +77,10 @@ export async function runKeysCommand(argv: string[], environment: NodeJS.Process
       case 'revoke':
         return await print(await directory.revoke(id!), id!, values.json === true);
       default:
-        return usageError(`unknown command ${JSON.stringify(command)}`);
+        return usageError('keys', keysUsage, `unknown command ${JSON.stringify(command)}`);
     }
   } catch (error) {
-    return failed(isSluiceError(error) ? error.message : `the key store failed: ${(error as Error).message}`);
+    return failed('keys', isSluiceError(error) ? error.message : `the key store failed: ${(error as Error).message}`);
   } finally {
     await directory.close();
   }
@@ -104,7 +105,7 @@ async function list(directory: KeyDirectory, json: boolean): Promise<number> {
 }
 
 function print(record: ClientKeyRecord | undefined, id: string, json: boolean): number {
-  if (record === undefined) return failed(`no key ${JSON.stringify(id)}`);
+  if (record === undefined) return failed('keys', `no key ${JSON.stringify(id)}`);
   process.stdout.write(json ? `${JSON.stringify(toKeyBody(record), null, 2)}\n` : `${describe(record)}\n`);
   return 0;
 }
@@ -143,14 +144,4 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-function usageError(message: string): number {
-  process.stderr.write(`sluice keys: ${message}\n\n${keysUsage}\n`);
-  return 2;
-}
-
-function failed(message: string): number {
-  process.stderr.write(`sluice keys: ${message}\n`);
-  return 1;
 }
