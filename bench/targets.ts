@@ -21,6 +21,8 @@ export interface LaunchOptions {
   nodeFlags?: string[];
   /** Sluice only: run the Sluice in this directory (another checkout, for a before/after) instead of this one. */
   checkout?: string;
+  /** Sluice only: more settings, as environment variables (client keys, Redis). */
+  environment?: Record<string, string>;
   logFile: string;
 }
 
@@ -132,6 +134,7 @@ function sluiceTarget(name: 'sluice' | 'sluice-events', path: string, dialect: R
         SLUICE_DRAIN_MS: '0',
       };
       if (options.sendTimeoutMs !== undefined) environment.SLUICE_SEND_TIMEOUT_MS = String(options.sendTimeoutMs);
+      Object.assign(environment, options.environment);
       const directory = options.checkout ?? repositoryDirectory;
       const { flags, entry } = startCommand(directory);
       const args = [...flags, ...(options.nodeFlags ?? []), entry];
