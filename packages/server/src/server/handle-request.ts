@@ -89,8 +89,8 @@ function findRoute(pathname: string): { path: string; methods: Record<string, Ha
 }
 
 /**
- * Served while draining: probes and metrics, and `/v1/streams/{id}`, whose handlers decide for themselves
- * (a cancel must not wait for the drain; a resume is sent elsewhere).
+ * Served while draining: the probes, and `/v1/streams/{id}`, whose handlers decide for themselves (a
+ * cancel must not wait for the drain; a resume is sent elsewhere). The admin surface is served before.
  */
 const servedWhileDraining = new Set(['/healthz', '/readyz', '/v1/streams/{id}']);
 

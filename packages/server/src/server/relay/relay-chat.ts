@@ -73,6 +73,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     admission = await services.access.admit(relay.response, relay.chatRequest, tally.promptCharacters);
   } catch (error) {
     const refusal = normalizeError(error);
+    if (refusal.code === 'internal') services.logger.error({ request_id: relay.requestId, err: error }, 'admission failed');
     sendJsonError(relay.response, refusal, { 'x-request-id': relay.requestId }, relay.errorBody?.(refusal));
     return;
   }
