@@ -205,6 +205,23 @@ describe('the command line', () => {
     }
   });
 
+  test('a key created with the CLI turns auth on in a gateway already running open, within SLUICE_KEY_CACHE_MS', async () => {
+    const keysPath = join(folder, 'later.db');
+    const harness = await startAccessHarness({ keyCacheMs: 100 }, { keysPath });
+    try {
+      harness.fake.setScenario({ text: 'ok' });
+      const ask = () => fetch(`${harness.sluice.url}/v1/chat/text?prompt=hi`).then(async (response) => (await response.text(), response.status));
+      assert.equal(await ask(), 200, 'open while no key exists');
+      await run(process.execPath, sluiceCommand('keys', 'create', '--name', 'later'), { env: { ...environment, SLUICE_KEYS_SQLITE_PATH: keysPath } });
+      const deadline = performance.now() + 3_000;
+      let status = 200;
+      while (status === 200 && performance.now() < deadline) status = await ask();
+      assert.equal(status, 401);
+    } finally {
+      await harness.close();
+    }
+  });
+
   test('bad input: 2 for a usage error, 1 naming the field for a bad value', async () => {
     await assert.rejects(sluice('keys', 'frobnicate'), (error: { code?: number; stderr?: string }) => error.code === 2 && /unknown command "frobnicate"/.test(error.stderr ?? ''));
     await assert.rejects(sluice('keys', 'create', '--name', 'x', '--tpm', 'lots'), (error: { code?: number; stderr?: string }) => error.code === 1 && /"tpm"/.test(error.stderr ?? ''));

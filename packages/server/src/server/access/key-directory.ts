@@ -116,17 +116,24 @@ export function createKeyDirectory(settings: Settings, logger: Logger, openWhile
     byHash.clear();
     byId.clear();
   };
-  const refresh = (): Promise<void> =>
-    (checking ??= (async () => {
-      try {
-        keysExist = keyStoreMayHoldKeys(config) ? (await withStore((store) => store.count())) > 0 : false;
-      } catch {
-        // Logged by withStore; keys stay required until the store answers.
-      } finally {
-        checkedAt = performance.now();
-        checking = undefined;
-      }
-    })());
+  const countKeys = async (): Promise<void> => {
+    try {
+      keysExist = keyStoreMayHoldKeys(config) ? (await withStore((store) => store.count())) > 0 : false;
+    } catch {
+      // Logged by withStore; what was known stays until the store answers.
+    }
+    checkedAt = performance.now();
+  };
+  /** One count at a time; `checking` is set before the count can finish, even when it finishes at once (no file). */
+  const refresh = async (): Promise<void> => {
+    if (checking !== undefined) return checking;
+    checking = countKeys();
+    try {
+      await checking;
+    } finally {
+      checking = undefined;
+    }
+  };
 
   return {
     start: refresh,
