@@ -6,7 +6,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,11 +14,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildWebPage } from '../../packages/server/scripts/build-web.ts';
+import { launchChromium } from '../support/launch-chromium.ts';
 import { startAccessHarness, type AccessHarness, type CreatedKey } from './access-harness.ts';
-
-const chromiumPath = '/usr/bin/chromium';
 
 interface PageServer {
   origin: string;
@@ -55,7 +54,6 @@ let elsewhere: PageServer;
 let bundleFolder: string;
 
 before(async () => {
-  assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: install Debian's chromium (apt-get install -y chromium)`);
   bundleFolder = mkdtempSync(join(tmpdir(), 'sluice-cors-page-'));
   await Promise.all([
     buildWebPage(),
@@ -76,10 +74,7 @@ before(async () => {
   [allowed, elsewhere] = await Promise.all([servePage(script), servePage(script)]);
   harness = await startAccessHarness({ corsOrigins: [allowed.origin] });
   key = await harness.createKey({ name: 'browser app', rpm: 100 });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
