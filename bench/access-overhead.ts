@@ -1,10 +1,11 @@
 /**
  * What client keys and limits add to a request: the same one-token, non-streaming chat completion
- * against three Sluice processes: `off`, open (no keys); `keys`, a key with a budget (authenticated and
- * charged to SQLite, no Redis); `on`, a key with requests and tokens per minute counted in Redis on
- * loopback and a budget, so every request is authenticated, admitted with a reservation (one Redis
- * round trip) and settled. Rounds rotate the modes, since the machine is shared; the report gives each
- * round's p50/p99, the medians of the rounds, and Redis's own round trip (PING) as measured meanwhile.
+ * against four Sluice processes: `off`, open (no keys); `keys`, a key with a budget (authenticated and
+ * charged to SQLite); `memory`, a key with requests and tokens per minute too, counted in memory (no
+ * REDIS_URL); `on`, the same key with its counts in Redis on loopback, so every request is
+ * authenticated, admitted with a reservation (one Redis round trip) and settled. Rounds rotate the
+ * modes, since the machine is shared; the report gives each round's p50/p99, the medians of the
+ * rounds, and Redis's own round trip (PING from this process) as measured meanwhile.
  *
  *   node --conditions=sluice-source bench/access-overhead.ts [--rounds 6] [--round-ms 3000] [--concurrency 1]
  */
@@ -40,19 +41,21 @@ function createKey(keysPath: string, flags: string[]): string {
 const budgetOnlyPath = join(folder, 'budget.db');
 const limitedPath = join(folder, 'limited.db');
 const budget = ['--budget-tokens', '1000000000000'];
-const secrets = { off: 'sk-sluice-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', keys: createKey(budgetOnlyPath, budget), on: createKey(limitedPath, ['--rpm', '1000000000', '--tpm', '1000000000000', ...budget]) };
+const limited = createKey(limitedPath, ['--rpm', '1000000000', '--tpm', '1000000000000', ...budget]);
+const secrets = { off: 'sk-sluice-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', keys: createKey(budgetOnlyPath, budget), memory: limited, on: limited };
 const model = formatStreamModel({ tokens: 1, tokensPerSecond: 1_000_000, tokensPerEvent: 1, firstTokenDelayMs: 0, record: 'none' });
 
 const redis = await startRedis();
 const upstream = await UpstreamProcess.start();
 const load = LoadProcess.start();
 const logDirectory = join(folder, 'logs');
-type Mode = 'off' | 'keys' | 'on';
-const modes: Mode[] = ['off', 'keys', 'on'];
+type Mode = 'off' | 'keys' | 'memory' | 'on';
+const modes: Mode[] = ['off', 'keys', 'memory', 'on'];
 const launch = (mode: Mode, environment: Record<string, string>) => sluice.launch({ upstreamBaseUrl: upstream.baseUrl, logFile: join(logDirectory, `${mode}.log`), environment });
 const running: Record<Mode, RunningTarget> = {
   off: await launch('off', { SLUICE_KEYS_SQLITE_PATH: join(folder, 'none.db') }),
   keys: await launch('keys', { SLUICE_KEYS_SQLITE_PATH: budgetOnlyPath }),
+  memory: await launch('memory', { SLUICE_KEYS_SQLITE_PATH: limitedPath }),
   on: await launch('on', { SLUICE_KEYS_SQLITE_PATH: limitedPath, REDIS_URL: redis.url }),
 };
 const pinger = new Redis(redis.url);
@@ -80,7 +83,7 @@ interface Round {
   requests: number;
   cpuUsPerRequest: number;
 }
-const results: Record<Mode, Round[]> = { off: [], keys: [], on: [] };
+const results: Record<Mode, Round[]> = { off: [], keys: [], memory: [], on: [] };
 const pings: number[] = [];
 try {
   for (let round = 0; round < rounds; round += 1) {
@@ -106,7 +109,8 @@ try {
       results[mode].push({ p50: latency.p50, p99: latency.p99, requests: result.requests, cpuUsPerRequest: ((usage?.cpuMs ?? 0) * 1000) / result.requestsIncludingWarmup });
     }
     pings.push(await pingMs(500));
-    process.stderr.write(`round ${round + 1}/${rounds}: p50 off ${formatMs(results.off.at(-1)!.p50)}, keys ${formatMs(results.keys.at(-1)!.p50)}, on ${formatMs(results.on.at(-1)!.p50)}; Redis PING ${formatMs(pings.at(-1))}\n`);
+    const p50s = modes.map((mode) => `${mode} ${formatMs(results[mode].at(-1)!.p50)}`).join(', ');
+    process.stderr.write(`round ${round + 1}/${rounds}: p50 ${p50s}; Redis PING ${formatMs(pings.at(-1))}\n`);
   }
 } finally {
   pinger.disconnect();
@@ -116,36 +120,25 @@ try {
 }
 
 const quantiles = (round: Round) => `${formatMs(round.p50)} / ${formatMs(round.p99)}`;
-const rows = results.off.map((off, index) => {
-  const keys = results.keys[index]!;
-  const on = results.on[index]!;
-  return [
-    String(index + 1),
-    quantiles(off),
-    quantiles(keys),
-    quantiles(on),
-    formatMs(keys.p50 - off.p50),
-    formatMs(on.p50 - off.p50),
-    (on.p50 / off.p50).toFixed(2),
-    formatMs(pings[index]),
-    `${off.cpuUsPerRequest.toFixed(0)} / ${keys.cpuUsPerRequest.toFixed(0)} / ${on.cpuUsPerRequest.toFixed(0)}`,
-  ];
-});
+const added = modes.slice(1);
+const rows = results.off.map((off, index) => [
+  String(index + 1),
+  ...modes.map((mode) => quantiles(results[mode][index]!)),
+  ...added.map((mode) => formatMs(results[mode][index]!.p50 - off.p50)),
+  formatMs(pings[index]),
+  modes.map((mode) => results[mode][index]!.cpuUsPerRequest.toFixed(0)).join(' / '),
+]);
 const medianOf = (mode: Mode, field: keyof Round) => median(results[mode].map((round) => round[field]));
-const addedMedian = (mode: Mode) => median(results[mode].map((round, index) => round.p50 - results.off[index]!.p50));
 rows.push([
   'median',
-  `${formatMs(medianOf('off', 'p50'))} / ${formatMs(medianOf('off', 'p99'))}`,
-  `${formatMs(medianOf('keys', 'p50'))} / ${formatMs(medianOf('keys', 'p99'))}`,
-  `${formatMs(medianOf('on', 'p50'))} / ${formatMs(medianOf('on', 'p99'))}`,
-  formatMs(addedMedian('keys')),
-  formatMs(addedMedian('on')),
-  median(results.on.map((on, index) => on.p50 / results.off[index]!.p50)).toFixed(2),
+  ...modes.map((mode) => `${formatMs(medianOf(mode, 'p50'))} / ${formatMs(medianOf(mode, 'p99'))}`),
+  ...added.map((mode) => formatMs(median(results[mode].map((round, index) => round.p50 - results.off[index]!.p50)))),
   formatMs(median(pings)),
-  `${medianOf('off', 'cpuUsPerRequest').toFixed(0)} / ${medianOf('keys', 'cpuUsPerRequest').toFixed(0)} / ${medianOf('on', 'cpuUsPerRequest').toFixed(0)}`,
+  modes.map((mode) => medianOf(mode, 'cpuUsPerRequest').toFixed(0)).join(' / '),
 ]);
+const headers = ['round', ...modes.map((mode) => `${mode} p50 / p99`), ...added.map((mode) => `${mode} added p50`), 'Redis PING p50', `CPU µs/request ${modes.join(' / ')}`];
 process.stdout.write(
-  `${formatTable(['round', 'off p50 / p99', 'keys p50 / p99', 'on p50 / p99', 'keys added p50', 'on added p50', 'on/off p50', 'Redis PING p50', 'CPU µs/request off / keys / on'], rows)}\n\n` +
+  `${formatTable(headers, rows)}\n\n` +
     `${rounds} rounds of ${roundMs} ms per mode, concurrency ${concurrency}, one-token non-streaming chat completions, milliseconds. ` +
-    'off: open; keys: a key with a token budget (SQLite); on: a key with rpm, tpm (Redis on loopback) and a token budget.\n',
+    'off: open; keys: a key with a token budget (SQLite); memory: rpm and tpm too, counted in memory; on: the same counted in Redis on loopback.\n',
 );
