@@ -50,7 +50,7 @@ describe('the admin API', () => {
     assert.deepEqual([patched.rpm, patched.name, patched.tpm], [null, 'web app v2', 50_000]);
     const revoked = (await (await harness.admin(`/admin/keys/${body.id}`, { method: 'DELETE' })).json()) as Record<string, unknown>;
     assert.equal(typeof revoked.revoked_at, 'string');
-    const chat = await fetch(`${harness.sluice.url}/v1/chat/stream`, { method: 'POST', headers: { authorization: `Bearer ${body.key}` }, body: '{"prompt":"hi"}' });
+    const chat = await fetch(`${harness.sluice.url}/v1/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${body.key}` }, body: '{"prompt":"hi"}' });
     assert.equal(chat.status, 401);
     const usage = (await (await harness.admin(`/admin/keys/${body.id}/usage`)).json()) as Record<string, unknown>;
     assert.deepEqual([usage.requests, usage.total_tokens, usage.budget_remaining_tokens], [0, 0, 2_000_000]);
@@ -124,12 +124,12 @@ describe('the admin API', () => {
     assert.match(cookie, /^sluice_session=sst1\.[^;]+; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/);
     const session = cookie.split(';')[0]!;
     harness.fake.setScenario({ text: 'From the page.' });
-    const sameOrigin = await fetch(`${harness.sluice.url}/v1/chat/stream`, { method: 'POST', headers: { cookie: session, 'sec-fetch-site': 'same-origin' }, body: '{"prompt":"hi"}' });
+    const sameOrigin = await fetch(`${harness.sluice.url}/v1/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: session, 'sec-fetch-site': 'same-origin' }, body: '{"prompt":"hi"}' });
     assert.equal(sameOrigin.status, 200);
     await sameOrigin.text();
-    const crossSite = await fetch(`${harness.sluice.url}/v1/chat/stream`, { method: 'POST', headers: { cookie: session, 'sec-fetch-site': 'cross-site' }, body: '{"prompt":"hi"}' });
+    const crossSite = await fetch(`${harness.sluice.url}/v1/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: session, 'sec-fetch-site': 'cross-site' }, body: '{"prompt":"hi"}' });
     assert.equal(crossSite.status, 401);
-    assert.equal((await fetch(`${harness.sluice.url}/v1/stream-tokens`, { method: 'POST', headers: { authorization: `Bearer ${key.key}` }, body: '{"cookie":"yes"}' })).status, 400);
+    assert.equal((await fetch(`${harness.sluice.url}/v1/stream-tokens`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` }, body: '{"cookie":"yes"}' })).status, 400);
   });
 });
 
@@ -162,7 +162,7 @@ describe('without an admin token, and with an admin port', () => {
       assert.equal((await fetch(`${adminUrl}/v1/chat/stream?prompt=hi`)).status, 404);
       const key = await harness.createKey({ name: 'via the admin port' });
       harness.fake.setScenario({ text: 'ok' });
-      const chat = await fetch(`${harness.sluice.url}/v1/chat/stream`, { method: 'POST', headers: { authorization: `Bearer ${key.key}` }, body: '{"prompt":"hi"}' });
+      const chat = await fetch(`${harness.sluice.url}/v1/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` }, body: '{"prompt":"hi"}' });
       assert.equal(chat.status, 200);
       await chat.text();
     } finally {
@@ -198,7 +198,7 @@ describe('the command line', () => {
 
     const harness = await startAccessHarness({}, { keysPath: environment.SLUICE_KEYS_SQLITE_PATH! });
     try {
-      const chat = await fetch(`${harness.sluice.url}/v1/chat/stream`, { method: 'POST', headers: { authorization: `Bearer ${secret}` }, body: '{"prompt":"hi"}' });
+      const chat = await fetch(`${harness.sluice.url}/v1/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` }, body: '{"prompt":"hi"}' });
       assert.equal(chat.status, 401, 'the gateway reads the CLI’s store: the key is revoked');
     } finally {
       await harness.close();

@@ -26,7 +26,7 @@ let logged = '';
 const secrets: string[] = [];
 
 async function createKey(on: SluiceInstance, fields: Record<string, unknown>): Promise<CreatedKey> {
-  const response = await fetch(`${on.url}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: JSON.stringify(fields) });
+  const response = await fetch(`${on.url}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(fields) });
   assert.equal(response.status, 201);
   const created = (await response.json()) as CreatedKey;
   secrets.push(created.key);

@@ -72,7 +72,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   const open = !access.directory.required();
   const refusal = open ? openAccessRefusal(effectiveSettings) : undefined;
   if (refusal !== undefined) {
-    await access.close();
+    await Promise.all([access.close(), pool.close()]);
     throw new SettingsError(refusal);
   }
   const state: ServerState = {
