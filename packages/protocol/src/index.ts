@@ -7,6 +7,7 @@ export type { ChatGrounding, ChatMessage, ChatRequest, ChatRole } from './chat-r
 export { errorCodes, isSluiceError, normalizeError, SluiceError, type SluiceErrorCode, type SluiceErrorOptions } from './errors.ts';
 export { parsePartialJson, type PartialJsonResult, type PartialJsonState } from './partial-json.ts';
 export type {
+  ContinuedEvent,
   DoneEvent,
   DoneFinishReason,
   ErrorEvent,
@@ -25,6 +26,9 @@ export {
   assertNever,
   endAtTerminal,
   isTerminalPart,
+  type ContinuationMethod,
+  type ContinuationTrigger,
+  type ContinuedPart,
   type ErrorPart,
   type FinishPart,
   type FinishReason,

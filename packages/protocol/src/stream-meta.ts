@@ -14,6 +14,8 @@ export interface StreamMeta {
    * with an `object` event, parsed from the whole answer so far, wherever they resume.
    */
   structuredOutput?: boolean;
+  /** Set when the route continues a failed upstream (`continueOnFailure`); see `MetaEvent.continuation`. */
+  continuation?: 'exact' | 'instruction';
   /** Set when the answer is grounded in a collection, once retrieval is done (before the stream starts). */
   retrieval?: { collection: string; sourceCount: number; durationMs: number };
 }

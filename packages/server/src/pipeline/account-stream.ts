@@ -10,10 +10,12 @@ export interface StreamTally {
   usage: Usage | undefined;
   finishReason: FinishReason | undefined;
   error: ErrorPart | undefined;
+  /** Times a failed upstream was continued by another attempt (`continueOnFailure`). */
+  continuations: number;
 }
 
 export function createStreamTally(promptCharacters: number): StreamTally {
-  return { promptCharacters, textCharacters: 0, contentParts: 0, usage: undefined, finishReason: undefined, error: undefined };
+  return { promptCharacters, textCharacters: 0, contentParts: 0, usage: undefined, finishReason: undefined, error: undefined, continuations: 0 };
 }
 
 /**
@@ -52,6 +54,9 @@ export function createStreamAccounting(clock: ContentClock, tally: StreamTally):
         if (tally.usage) return undefined;
         tally.usage = estimateUsage(tally);
         return { type: 'usage', usage: tally.usage };
+      case 'continued':
+        tally.continuations += 1;
+        return undefined;
       case 'response-metadata':
       case 'sources':
         return undefined;

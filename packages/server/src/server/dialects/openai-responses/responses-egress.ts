@@ -172,6 +172,8 @@ export function createResponsesWriter(meta: StreamMeta) {
           }
           case 'response-metadata':
           case 'sources':
+          // A continued answer reads as one response: its sequence numbers and output items simply go on.
+          case 'continued':
             break;
           default:
             assertNever(part);
