@@ -14,7 +14,7 @@ import { startHarness, upstreamSecret, type Harness } from '../support/sluice-ha
 import { readStream } from '../support/sse-client.ts';
 
 function fakeProvider(name: string): Provider {
-  return { name, demo: name === 'demo', stream: () => Promise.reject(new Error('not used')) };
+  return { name, demo: name === 'demo', continuation: { method: 'instruction', trimsTrailingWhitespace: false }, stream: () => Promise.reject(new Error('not used')) };
 }
 
 describe('model routing', () => {

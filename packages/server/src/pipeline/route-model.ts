@@ -1,3 +1,4 @@
+import type { ContinuationTrigger } from '@sluice/protocol';
 import type { Provider } from '../providers/provider.ts';
 
 /** One upstream a request may be sent to: which provider, under which model name. */
@@ -14,6 +15,18 @@ export interface ModelRoute {
   displayModel: string;
   /** Tried in order, each only while nothing has reached the client: the route's target, then its fallbacks. */
   targets: RouteTarget[];
+  /** Continue an answer whose upstream fails mid-stream; absent (off) unless the route configures it. */
+  continueOnFailure?: ContinuePolicy;
+}
+
+/**
+ * A route's `continueOnFailure`: when the upstream fails after the first byte for one of the reasons in
+ * `on`, another attempt (the same target again, then the route's fallbacks) goes on with the answer from
+ * the text already sent, at most `max` times per stream.
+ */
+export interface ContinuePolicy {
+  on: ContinuationTrigger[];
+  max: number;
 }
 
 /** A route as configured (SLUICE_ROUTES): a provider and model, and the fallbacks to try when it fails. */
@@ -22,6 +35,7 @@ export interface RouteConfig {
   /** The upstream model name; the requested name when absent. */
   model?: string;
   fallbacks?: { provider: string; model?: string }[];
+  continueOnFailure?: ContinuePolicy;
 }
 
 export interface ModelRouterOptions {
@@ -74,7 +88,7 @@ export function createModelRouter(options: ModelRouterOptions): (model: string) 
       provider: providerNamed(target.provider),
       upstreamModel: target.model ?? name,
     }));
-    return { displayModel: model, targets };
+    return route.continueOnFailure === undefined ? { displayModel: model, targets } : { displayModel: model, targets, continueOnFailure: route.continueOnFailure };
   };
 }
 
