@@ -1,13 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { createStreamAccounting, createStreamTally, estimateUsage, type StreamTally } from '../../pipeline/account-stream.ts';
 import { ContentClock } from '../../pipeline/content-clock.ts';
+import { ContinuedStream } from '../../pipeline/continuation/continue-on-failure.ts';
+import { continuationOfRoute } from '../../pipeline/continuation/continuation-of-route.ts';
 import { guardUpstream } from '../../pipeline/guard-upstream.ts';
 import { mergeDeltas } from '../../pipeline/merge-deltas.ts';
 import { openWithFallbacks } from '../../pipeline/open-with-fallbacks.ts';
 import { citeSources } from '../../pipeline/retrieval/cite-sources.ts';
 import { groundChatRequest, type Grounding, type RetrievalPlan } from '../../pipeline/retrieval/ground-chat-request.ts';
 import type { StreamHub } from '../../pipeline/hub/stream-hub.ts';
-import type { ModelRoute } from '../../pipeline/route-model.ts';
+import type { ModelRoute, RouteTarget } from '../../pipeline/route-model.ts';
 import { StreamAbort } from '../../pipeline/stream-abort.ts';
 import { assertNever, type ChatRequest, normalizeError, SluiceError, type StreamPart } from '@sluice/protocol';
 import { abortReason } from '../../providers/upstream-http.ts';
@@ -69,7 +71,9 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     if (!signal.aborted) controller.abort(reason);
   };
   using connection = new ClientConnection(relay.response, { sendTimeoutMs: settings.sendTimeoutMs, onGone: abort });
-  using clock = new ContentClock(settings, abort);
+  let continued: ContinuedStream | undefined;
+  // A timeout the route continues ends only the attempt in flight; the next one goes on with the answer.
+  using clock = new ContentClock(settings, (reason) => continued?.interrupt(reason) || abort(reason));
   using _registration = services.streams.register(abort);
   const route = services.routeModel(relay.chatRequest.model);
   const meta: StreamMeta = {
@@ -80,6 +84,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     demo: route.targets[0]?.provider.demo ?? false,
   };
   if (relay.output.kind === 'resumable' && wantsPartialObjects(relay.chatRequest)) meta.structuredOutput = true;
+  if (route.continueOnFailure !== undefined) meta.continuation = continuationOfRoute(route.targets);
   const tally = createStreamTally(JSON.stringify(relay.chatRequest.messages).length);
   let failure: SluiceError | undefined;
   let providerName = route.targets[0]?.providerName ?? 'none';
@@ -98,16 +103,30 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
         meta.retrieval = { collection: relay.retrieval.collection, sourceCount: grounding.sources.length, durationMs: grounding.durationMs };
         tally.promptCharacters = JSON.stringify(grounding.chatRequest.messages).length;
       }
-      const opened = await openWithFallbacks(route.targets, grounding?.chatRequest ?? relay.chatRequest, {
+      const openOptions = {
         signal,
         requestId: relay.requestId,
         policy: settings,
-        onFallback: (attemptFailure, failed, next) =>
+        onFallback: (attemptFailure: SluiceError, failed: RouteTarget, next: RouteTarget) =>
           services.logger.warn(
             { request_id: relay.requestId, provider: failed.providerName, error_code: attemptFailure.code, fallback: next.providerName },
             'upstream failed before the first byte; trying the fallback',
           ),
-      });
+      };
+      const request = grounding?.chatRequest ?? relay.chatRequest;
+      if (route.continueOnFailure !== undefined) {
+        continued = new ContinuedStream({
+          ...openOptions,
+          targets: route.targets,
+          continueOnFailure: route.continueOnFailure,
+          onContinued: (part, attemptFailure, failed, next) =>
+            services.logger.warn(
+              { request_id: relay.requestId, stream_id: meta.streamId, provider: failed.providerName, error_code: attemptFailure.code, trigger: part.trigger, continued_by: next.providerName, method: part.method },
+              'upstream failed mid-stream; another attempt continues the answer',
+            ),
+        });
+      }
+      const opened = await (continued?.open(request) ?? openWithFallbacks(route.targets, request, openOptions));
       upstream = opened.parts;
       providerName = opened.target.providerName;
     } catch (error) {
@@ -243,6 +262,7 @@ function recordEnd(
     resumable: relay.output.kind === 'resumable' || undefined,
     retrieval: meta.retrieval && { collection: meta.retrieval.collection, sources: meta.retrieval.sourceCount, duration_ms: meta.retrieval.durationMs },
     finish_reason: tally.finishReason,
+    continuations: tally.continuations > 0 ? tally.continuations : undefined,
     time_to_first_token_ms: timeToFirstTokenMs === undefined ? undefined : round(timeToFirstTokenMs),
     duration_ms: round(performance.now() - clock.startedAt),
     tokens: { prompt: usage.promptTokens, completion: usage.completionTokens, total: usage.totalTokens, estimated: usage.estimated },
