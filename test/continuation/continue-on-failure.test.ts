@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ContinuationMethod } from '@sluice/protocol';
 import type { ContinuePolicy } from '../../packages/server/src/pipeline/route-model.ts';
 import type { Flavour, RecordedRequest, Scenario } from '../support/fake-provider/index.ts';
-import { dialectReaders, sluiceReader } from '../support/dialect-readers.ts';
+import { anthropicMessagesReader, dialectReaders, sluiceReader } from '../support/dialect-readers.ts';
 import { startHarness, upstreamSecret, type Harness } from '../support/sluice-harness.ts';
 import { readStream } from '../support/sse-client.ts';
 
@@ -130,6 +130,19 @@ describe('continuation: triggers, limits, tool calls and usage', () => {
     const { summary, events } = await ask();
     assert.equal(summary.text, answer);
     assert.equal(events.find((event) => event.type === 'continued')?.trigger, 'upstream_error');
+  });
+
+  test('a failure inside the reasoning restarts the answer, whose new reasoning is not sent again', async () => {
+    const reasoning = 'The user asks about tides; the Moon is the main cause.';
+    harness.fake.setScenario(failOnce(undefined, { afterTokens: 3, kind: 'cut' }, { reasoning }));
+    const stream = await readStream(`${harness.sluice.url}/v1/messages`, { body: anthropicMessagesReader.body('Why are there tides?') });
+    assert.equal(anthropicMessagesReader.summarize(stream.messages, stream).text, answer);
+    const thinking = stream.messages
+      .map((message) => JSON.parse(message.data))
+      .filter((event) => event.type === 'content_block_delta' && event.delta.type === 'thinking_delta')
+      .map((event) => event.delta.thinking)
+      .join('');
+    assert.equal(thinking, 'The user asks ', 'the cut reasoning, not followed by the continuation\'s own');
   });
 
   test('usage adds up both attempts, the failed one estimated', async () => {
