@@ -70,7 +70,8 @@ export interface UsageEvent {
 export interface ContinuedEvent {
   type: 'continued';
   attempt: number;
-  trigger: 'connection' | 'timeout' | 'upstream_error';
+  /** `owner_lost`: the instance generating the stream died, and another one took it over. */
+  trigger: 'connection' | 'timeout' | 'upstream_error' | 'owner_lost';
   method: 'prefill' | 'continue-final-message' | 'instruction';
   restarted_tool_calls?: number[];
 }

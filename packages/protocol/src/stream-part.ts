@@ -93,7 +93,8 @@ export type ContinuationMethod = 'prefill' | 'continue-final-message' | 'instruc
 export interface ContinuedPart {
   type: 'continued';
   attempt: number;
-  trigger: ContinuationTrigger;
+  /** `owner_lost`: the instance generating the stream died, and another one took it over (with Redis). */
+  trigger: ContinuationTrigger | 'owner_lost';
   method: ContinuationMethod;
   restartedToolCalls?: number[];
 }

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createStreamHub } from './relay/create-stream-hub.ts';
 import { StreamRegistry } from './relay/stream-registry.ts';
+import { takeOverStream } from './relay/take-over-stream.ts';
 
 export interface StartOptions {
   /** Where settings not given directly are read from; `{}` by default, so embedding code is hermetic. */
@@ -58,7 +59,10 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     metrics: createMetrics(),
     routeModel: createModelRouter({ providers, defaultProvider, demo, demoModel: demoModelName, models: settings.models, routes: settings.routes }),
     streams,
-    hub: await createStreamHub(effectiveSettings, logger),
+    // Called only once the server runs, after `state` exists: a stream taken over from a dead instance.
+    hub: await createStreamHub(effectiveSettings, logger, (orphan) => {
+      takeOverStream(state, orphan).catch((error: unknown) => logger.error({ stream_id: orphan.meta.streamId, err: error }, 'taking over a stream failed'));
+    }),
     retrieval: createLazyRetrievalStore(effectiveSettings, logger),
     draining: false,
   };

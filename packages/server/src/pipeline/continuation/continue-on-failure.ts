@@ -1,6 +1,5 @@
 import {
   type ChatRequest,
-  type ContinuationTrigger,
   type ContinuedPart,
   type ErrorPart,
   SluiceError,
@@ -25,9 +24,17 @@ export interface ContinuationOptions extends OpenUpstreamOptions {
 
 /** How an attempt ended when it did not finish: its error, and the trigger it counts as (none: not continued). */
 interface AttemptFailure {
-  trigger: ContinuationTrigger | undefined;
+  trigger: ContinuedPart['trigger'] | undefined;
   part: ErrorPart;
 }
+
+/** What a taken-over stream ends with when no attempt could continue it. */
+const ownerLostPart: ErrorPart = {
+  type: 'error',
+  code: 'internal',
+  message: 'The instance generating this stream stopped before it finished, and no upstream could continue it; ask again',
+  retryable: true,
+};
 
 /**
  * The continuation stage of the pipeline (a route's `continueOnFailure`): one answer out of as many
@@ -64,7 +71,42 @@ export class ContinuedStream {
   /** Opens the first attempt, with fallbacks before the first byte as any stream; its parts then flow through this stage. */
   async open(request: ChatRequest): Promise<OpenedUpstream> {
     const opened = await openWithFallbacks(this.options.targets, request, this.attemptOptions());
-    return { target: opened.target, parts: this.run(opened, request) };
+    return { target: opened.target, parts: this.run(request, opened) };
+  }
+
+  /**
+   * Continues a stream whose instance died (with Redis, another instance claimed it): the answer so far
+   * is read from the parts that instance stored, and the next attempt goes on after them, marked
+   * `continued` with the trigger `owner_lost`. Yields the parts that follow `history`.
+   */
+  takeOver(request: ChatRequest, history: readonly StreamPart[]): AsyncIterable<StreamPart[]> {
+    let usageSoFar: Usage | undefined;
+    for (const part of history) {
+      switch (part.type) {
+        case 'text-delta':
+          this.sentText += part.text;
+          this.attemptTextCharacters += part.text.length;
+          break;
+        case 'tool-call-delta':
+          this.attemptToolIndices.add(part.index);
+          this.attemptTextCharacters += part.argumentsDelta.length;
+          break;
+        case 'usage':
+          // Stored usage already adds up every attempt before it.
+          usageSoFar = part.usage;
+          this.attemptTextCharacters = 0;
+          break;
+        case 'continued':
+          this.continuations += 1;
+          this.startAttempt(request);
+          break;
+        default:
+          break;
+      }
+    }
+    this.attemptPromptCharacters = usageSoFar === undefined ? JSON.stringify(request.messages).length : 0;
+    this.earlierUsage = addUsage(usageSoFar, this.estimateAttempt());
+    return this.run(request, undefined);
   }
 
   /**
@@ -83,15 +125,20 @@ export class ContinuedStream {
     return { ...this.options, signal: AbortSignal.any([this.options.signal, this.attemptController.signal]) };
   }
 
-  private async *run(first: OpenedUpstream, request: ChatRequest): AsyncGenerator<StreamPart[]> {
+  /** The attempts, from `first` (undefined for a takeover, whose first attempt died with its instance). */
+  private async *run(request: ChatRequest, first: OpenedUpstream | undefined): AsyncGenerator<StreamPart[]> {
     let current = first;
     let seam: ContinuationSeam | undefined;
-    this.attemptPromptCharacters = JSON.stringify(request.messages).length;
+    if (current !== undefined) this.attemptPromptCharacters = JSON.stringify(request.messages).length;
     while (true) {
-      const failure = yield* this.relay(current.parts, seam);
-      if (failure === undefined) return;
-      this.earlierUsage = addUsage(this.earlierUsage, this.attemptUsage ?? this.estimateAttempt());
-      const next = this.continues(failure) ? await this.openContinuation(current.target, request) : undefined;
+      let failure: AttemptFailure | undefined = { trigger: 'owner_lost', part: ownerLostPart };
+      if (current !== undefined) {
+        failure = yield* this.relay(current.parts, seam);
+        if (failure === undefined) return;
+        this.earlierUsage = addUsage(this.earlierUsage, this.attemptUsage ?? this.estimateAttempt());
+      }
+      const failed = current?.target ?? this.options.targets[0]!;
+      const next = this.continues(failure) ? await this.openContinuation(failed, request) : undefined;
       if (next === undefined) {
         yield this.earlierUsage === undefined || this.continuations === 0 ? [failure.part] : [usagePart(this.earlierUsage), failure.part];
         return;
@@ -104,7 +151,7 @@ export class ContinuedStream {
         method: next.opened.target.provider.continuation.method,
       };
       if (this.attemptToolIndices.size > 0) continued.restartedToolCalls = [...this.attemptToolIndices].sort((a, b) => a - b);
-      this.options.onContinued?.(continued, failure.part, current.target, next.opened.target);
+      this.options.onContinued?.(continued, failure.part, failed, next.opened.target);
       this.startAttempt(next.continuation.request);
       current = next.opened;
       seam = createContinuationSeam(this.sentText, continued.method, next.continuation.repeated);
@@ -190,7 +237,8 @@ export class ContinuedStream {
 
   private continues(failure: AttemptFailure): boolean {
     const policy = this.options.continueOnFailure;
-    return failure.trigger !== undefined && policy.on.includes(failure.trigger) && this.continuations < policy.max;
+    if (failure.trigger === undefined || this.continuations >= policy.max) return false;
+    return failure.trigger === 'owner_lost' || policy.on.includes(failure.trigger);
   }
 
   /** The next attempt, from the failed target onwards; undefined when none would take the continuation. */

@@ -14,10 +14,20 @@ export interface StreamMirror {
   hasRemoteReaders(): Promise<boolean>;
   /** Resolves once every added entry is stored. */
   settled(): Promise<void>;
+  /** Calls `listener` with the newest sequence stored after each write, and with Infinity once writing failed. */
+  onStored(listener: (sequence: number) => void): void;
 }
 
 export interface LocalStreamHooks {
   mirror?: StreamMirror;
+  /**
+   * Readers here see only what the mirror has stored, so that whatever a client saw survives this
+   * instance's death: another instance taking the stream over continues after the stored entries, and a
+   * client that saw more would skip or repeat. Set for streams another instance may take over.
+   */
+  readStoredOnly?: boolean;
+  /** The entries of a stream taken over from another instance, which this log continues. */
+  history?: readonly HubEntry[];
   /** Called once, right after the terminal entry was appended. */
   onEnded(): void;
 }
@@ -30,6 +40,8 @@ export interface LocalStreamHooks {
 export class LocalStream implements HubProducer {
   readonly meta: StreamMeta;
   readonly log: StreamLog;
+  /** The newest sequence readers here may see (everything, unless they read stored entries only). */
+  readableThrough = Number.POSITIVE_INFINITY;
   private readers = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly handlers: HubStreamHandlers;
@@ -42,6 +54,19 @@ export class LocalStream implements HubProducer {
     this.graceMs = options.graceMs;
     this.hooks = hooks;
     this.log = new StreamLog(options.maxEntries);
+    if (hooks.history !== undefined) this.log.restore(hooks.history);
+    if (hooks.mirror !== undefined && hooks.readStoredOnly) {
+      this.readableThrough = this.log.lastSequence;
+      hooks.mirror.onStored((sequence) => {
+        this.readableThrough = sequence;
+        this.log.wake();
+      });
+    }
+  }
+
+  /** True once readers here have seen, or may see, the terminal entry. */
+  get readableToEnd(): boolean {
+    return this.log.ended && this.readableThrough >= this.log.lastSequence;
   }
 
   get ended(): boolean {
@@ -130,14 +155,15 @@ class LocalReader implements HubReader {
 
   async next(): Promise<HubEntry[] | undefined> {
     while (!this.closed && !this.finished) {
-      const entries = this.stream.log.after(this.cursor, maxEntriesPerRead);
+      const readable = Math.min(maxEntriesPerRead, this.stream.readableThrough - this.cursor);
+      const entries = readable > 0 ? this.stream.log.after(this.cursor, readable) : [];
       const last = entries.at(-1);
       if (last !== undefined) {
         this.cursor = last.sequence;
         if (isTerminalPart(last.part)) this.finished = true;
         return entries;
       }
-      if (this.stream.ended) break;
+      if (this.stream.readableToEnd) break;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.stream.log.onNextAppend(resolve);

@@ -1,5 +1,5 @@
 import type { StreamMeta } from '@sluice/protocol';
-import { LocalStream, type StreamMirror } from './local-stream.ts';
+import { LocalStream, type LocalStreamHooks } from './local-stream.ts';
 import type { HubStreamHandlers, HubStreamOptions } from './stream-hub.ts';
 
 /**
@@ -19,9 +19,9 @@ export class LocalStreams {
     return this.streams.get(streamId);
   }
 
-  create(meta: StreamMeta, handlers: HubStreamHandlers, mirror?: StreamMirror): LocalStream {
+  create(meta: StreamMeta, handlers: HubStreamHandlers, hooks: Omit<LocalStreamHooks, 'onEnded'> = {}): LocalStream {
     const stream = new LocalStream(meta, handlers, this.options, {
-      mirror,
+      ...hooks,
       // Kept `retentionMs` after its end for late readers; the timer must not hold the process open.
       onEnded: () => {
         const expiry = setTimeout(() => {

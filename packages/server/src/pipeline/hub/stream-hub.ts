@@ -1,4 +1,4 @@
-import type { StreamMeta, StreamPart } from '@sluice/protocol';
+import type { ChatRequest, StreamMeta, StreamPart } from '@sluice/protocol';
 import type { HubEntry } from './hub-entry.ts';
 
 /**
@@ -11,7 +11,7 @@ export interface StreamHub {
   /** True when other instances can read and cancel this hub's streams, so a draining instance may send its readers elsewhere. */
   readonly shared: boolean;
   /** Starts the log of a stream generated on this instance. */
-  create(meta: StreamMeta, handlers: HubStreamHandlers): Promise<HubProducer>;
+  create(meta: StreamMeta, handlers: HubStreamHandlers, options?: HubCreateOptions): Promise<HubProducer>;
   /**
    * A reader of the entries after `afterSequence` (0: from the first part, the `meta` event being 0).
    * Throws a SluiceError: `not_found` for an unknown or expired stream, `gone` when those entries are no
@@ -31,6 +31,26 @@ export interface HubStreamOptions {
   retentionMs: number;
   /** How long a stream that lost its last reader keeps generating before it is abandoned. */
   graceMs: number;
+}
+
+export interface HubCreateOptions {
+  /**
+   * The request as sent upstream, for a stream another instance may take over if this one dies (a route
+   * that continues failures): a shared hub keeps it beside the log, and readers here see only entries
+   * stored where every instance can read them. Ignored by a hub that is not shared.
+   */
+  takeoverRequest?: ChatRequest;
+}
+
+/** A stream whose owner died, claimed by this instance so that it continues it. */
+export interface OrphanedStream {
+  meta: StreamMeta;
+  /** The request as the first owner sent it upstream. */
+  request: ChatRequest;
+  /** Every entry stored so far, from sequence 1. */
+  history: HubEntry[];
+  /** Makes this instance the stream's producer; its appends continue the history's numbering. */
+  adopt(handlers: HubStreamHandlers): HubProducer;
 }
 
 /** Why the hub asks the generation to stop. */

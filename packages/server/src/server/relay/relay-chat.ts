@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { createStreamAccounting, createStreamTally, estimateUsage, type StreamTally } from '../../pipeline/account-stream.ts';
 import { ContentClock } from '../../pipeline/content-clock.ts';
-import { ContinuedStream } from '../../pipeline/continuation/continue-on-failure.ts';
+import type { ContinuedStream } from '../../pipeline/continuation/continue-on-failure.ts';
 import { continuationOfRoute } from '../../pipeline/continuation/continuation-of-route.ts';
 import { guardUpstream } from '../../pipeline/guard-upstream.ts';
 import { mergeDeltas } from '../../pipeline/merge-deltas.ts';
@@ -22,6 +22,7 @@ import { sendJson, sendJsonError } from '../http/send-json.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SluiceMetrics } from '../observability/metrics.ts';
 import { ClientConnection } from '../writer/client-connection.ts';
+import { createContinuedStream } from './create-continued-stream.ts';
 import { createStreamId } from './create-stream-id.ts';
 import { relayResumable } from './resumable-relay.ts';
 import type { StreamRegistry } from './stream-registry.ts';
@@ -92,6 +93,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
   try {
     let upstream: AsyncIterable<StreamPart[]>;
     let grounding: Grounding | undefined;
+    let sentRequest = relay.chatRequest;
     try {
       if (relay.retrieval !== undefined) {
         const retrievalStartedAt = performance.now();
@@ -113,20 +115,9 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
             'upstream failed before the first byte; trying the fallback',
           ),
       };
-      const request = grounding?.chatRequest ?? relay.chatRequest;
-      if (route.continueOnFailure !== undefined) {
-        continued = new ContinuedStream({
-          ...openOptions,
-          targets: route.targets,
-          continueOnFailure: route.continueOnFailure,
-          onContinued: (part, attemptFailure, failed, next) =>
-            services.logger.warn(
-              { request_id: relay.requestId, stream_id: meta.streamId, provider: failed.providerName, error_code: attemptFailure.code, trigger: part.trigger, continued_by: next.providerName, method: part.method },
-              'upstream failed mid-stream; another attempt continues the answer',
-            ),
-        });
-      }
-      const opened = await (continued?.open(request) ?? openWithFallbacks(route.targets, request, openOptions));
+      sentRequest = grounding?.chatRequest ?? relay.chatRequest;
+      continued = createContinuedStream(services.logger, route, openOptions, meta.streamId);
+      const opened = await (continued?.open(sentRequest) ?? openWithFallbacks(route.targets, sentRequest, openOptions));
       upstream = opened.parts;
       providerName = opened.target.providerName;
     } catch (error) {
@@ -141,7 +132,8 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
         await writeStream(relay, relay.output.dialect, meta, parts, connection, clock, settings);
         break;
       case 'resumable':
-        await relayResumable(services, relay.response, meta, parts, connection, abort);
+        // A stream that continues failures may also be continued by another instance if this one dies.
+        await relayResumable(services, relay.response, meta, parts, connection, abort, continued && sentRequest);
         break;
       case 'collect':
         await writeCollected(relay, relay.output.createCollector(meta, relay.chatRequest), parts, tally, connection);

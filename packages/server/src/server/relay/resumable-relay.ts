@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { StreamAbort } from '../../pipeline/stream-abort.ts';
 import type { HubStopReason, StreamHub } from '../../pipeline/hub/stream-hub.ts';
-import type { StreamMeta, StreamPart } from '@sluice/protocol';
+import type { ChatRequest, StreamMeta, StreamPart } from '@sluice/protocol';
 import type { ClientConnection } from '../writer/client-connection.ts';
 import { serveHubReader, type HubReaderServices } from './serve-hub-reader.ts';
 
@@ -18,6 +18,9 @@ export interface ResumableRelayServices extends HubReaderServices {
  * hub stops the generation when it is cancelled (`DELETE /v1/streams/{id}`, on any instance) or when no
  * reader came back within the grace period. Resolves once every part is stored and the first reader
  * is done.
+ *
+ * With `takeoverRequest` (a route that continues failures) a shared hub keeps the request, so that
+ * another instance can continue the generation if this one dies.
  */
 export async function relayResumable(
   services: ResumableRelayServices,
@@ -26,8 +29,9 @@ export async function relayResumable(
   parts: AsyncIterable<StreamPart[]>,
   connection: ClientConnection,
   abort: (reason: StreamAbort) => void,
+  takeoverRequest?: ChatRequest,
 ): Promise<void> {
-  const producer = await services.hub.create(meta, { stop: (reason) => abort(stopAbort(reason, services.settings.resumeGraceMs)) });
+  const producer = await services.hub.create(meta, { stop: (reason) => abort(stopAbort(reason, services.settings.resumeGraceMs)) }, { takeoverRequest });
   // Until now the client leaving aborted the stream (it had no stream id to resume with); the response
   // is a hub reader from here on, watched by that reader's own connection.
   const left = connection.closed;
@@ -40,7 +44,7 @@ export async function relayResumable(
   await Promise.all([producing, reading]);
 }
 
-function stopAbort(reason: HubStopReason, graceMs: number): StreamAbort {
+export function stopAbort(reason: HubStopReason, graceMs: number): StreamAbort {
   return reason === 'cancel_requested'
     ? new StreamAbort('cancel_requested', 'The stream was cancelled')
     : new StreamAbort('client_closed', `The client left and no reader came back within ${graceMs} ms`);
