@@ -68,7 +68,9 @@ export function resultsOf(results: [Error | null, unknown][] | null): unknown[] 
 }
 
 // Compare-and-act on the owner key, so that only the instance that holds a stream renews or releases it.
-const renewIfOwnerScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+// A lease that lapsed unclaimed (this instance stalled, nobody noticed) is taken again.
+const renewIfOwnerScript =
+  "local owner = redis.call('get', KEYS[1]) if owner == ARGV[1] or not owner then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end return 0";
 const releaseIfOwnerScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /** Queues the renewal of `instanceId`'s lease on `ownerKey`; its result is 1, or 0 when another instance holds it now. */
