@@ -10,6 +10,7 @@ import { postChatCompletions } from './routes/chat-completions.ts';
 import { deleteCollection, deleteDocument, getCollection, getCollections, getDocuments, postDocuments } from './routes/collections.ts';
 import { getHealth, getMetrics, getReadiness } from './routes/health.ts';
 import { postMessages } from './routes/messages.ts';
+import { getModels } from './routes/models.ts';
 import { postResponses } from './routes/responses.ts';
 import { postUIMessageStream } from './routes/ui-message-stream.ts';
 import { deleteStream, getStream } from './routes/streams.ts';
@@ -17,12 +18,15 @@ import { serveWebPage } from './routes/web-page.ts';
 
 export interface ServerState extends RelayServices {
   draining: boolean;
+  /** Unix seconds when this instance started. */
+  startedAt: number;
 }
 
 type Handler = (state: ServerState, request: IncomingMessage, response: ServerResponse, url: URL, requestId: string, params: PathParams) => unknown;
 
 /** Every route: path → method → handler. */
 const routes: Record<string, Record<string, Handler>> = {
+  '/v1/models': { GET: (state, _request, response, _url, id) => getModels(state, response, id, state.startedAt) },
   '/v1/chat/completions': { POST: (state, request, response, _url, id) => postChatCompletions(state, request, response, id) },
   '/v1/messages': { POST: (state, request, response, _url, id) => postMessages(state, request, response, id) },
   '/v1/responses': { POST: (state, request, response, _url, id) => postResponses(state, request, response, id) },

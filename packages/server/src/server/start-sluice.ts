@@ -57,7 +57,15 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     settings: effectiveSettings,
     logger,
     metrics: createMetrics(),
-    routeModel: createModelRouter({ providers, defaultProvider, demo, demoModel: demoModelName, models: settings.models, routes: settings.routes }),
+    routeModel: createModelRouter({
+      providers,
+      defaultProvider,
+      demo,
+      demoModel: demoModelName,
+      defaultModel: effectiveSettings.defaultModel,
+      models: settings.models,
+      routes: settings.routes,
+    }),
     streams,
     // Called only once the server runs, after `state` exists: a stream taken over from a dead instance.
     hub: await createStreamHub(effectiveSettings, logger, (orphan) => {
@@ -65,6 +73,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     }),
     retrieval: createLazyRetrievalStore(effectiveSettings, logger),
     draining: false,
+    startedAt: Math.floor(Date.now() / 1000),
   };
   const server = createServer({ noDelay: true, requestTimeout: 0 }, (request, response) => {
     void handleRequest(state, request, response);

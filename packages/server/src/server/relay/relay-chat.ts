@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { createStreamAccounting, createStreamTally, estimateUsage, type StreamTally } from '../../pipeline/account-stream.ts';
+import { createStreamAccounting, createStreamTally, estimateUsage, overheadMs, type StreamTally } from '../../pipeline/account-stream.ts';
 import { ContentClock } from '../../pipeline/content-clock.ts';
 import type { ContinuedStream } from '../../pipeline/continuation/continue-on-failure.ts';
 import { continuationOfRoute } from '../../pipeline/continuation/continuation-of-route.ts';
@@ -116,6 +116,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
           ),
       };
       sentRequest = grounding?.chatRequest ?? relay.chatRequest;
+      tally.upstreamStartedAt = performance.now();
       continued = createContinuedStream(services.logger, route, openOptions, meta.streamId);
       const opened = await (continued?.open(sentRequest) ?? openWithFallbacks(route.targets, sentRequest, openOptions));
       upstream = opened.parts;
@@ -129,21 +130,21 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     const parts = grounding === undefined ? accounted : citeSources(accounted, grounding.sources);
     switch (relay.output.kind) {
       case 'stream':
-        await writeStream(relay, relay.output.dialect, meta, parts, connection, clock, settings);
+        await writeStream(relay, relay.output.dialect, meta, parts, connection, clock, settings, tally);
         break;
       case 'resumable':
         // A stream that continues failures may also be continued by another instance if this one dies.
         await relayResumable(services, relay.response, meta, parts, connection, abort, continued && sentRequest);
         break;
       case 'collect':
-        await writeCollected(relay, relay.output.createCollector(meta, relay.chatRequest), parts, tally, connection);
+        await writeCollected(relay, relay.output.createCollector(meta, relay.chatRequest), parts, tally, connection, clock);
         break;
       default:
         assertNever(relay.output);
     }
   } finally {
     metrics.activeStreams.dec({ route: relay.route });
-    recordEnd(services, relay, meta, providerName, clock, tally, failure, signal);
+    recordEnd(services, relay, meta, route.metricsModel, providerName, clock, tally, failure, signal);
   }
 }
 
@@ -162,8 +163,10 @@ async function writeStream(
   connection: ClientConnection,
   clock: ContentClock,
   settings: Settings,
+  tally: StreamTally,
 ): Promise<void> {
-  writeEventStreamHead(relay.response, dialect.contentType, relay.requestId, dialect.headers);
+  // Sluice's own time is known only once the body is written: an HTTP trailer, announced here.
+  writeEventStreamHead(relay.response, dialect.contentType, relay.requestId, { ...dialect.headers, trailer: overheadHeader });
   const encoder = dialect.createEncoder(meta, relay.chatRequest);
   const opening = encoder.start();
   // A format that opens with nothing (plain text) still sends its head now, not with the first token.
@@ -179,8 +182,13 @@ async function writeStream(
     }
     if (bytes !== '' && !connection.write(bytes) && !(await waitForClient(connection, clock))) return;
   }
-  if (!connection.closed) relay.response.end();
+  if (connection.closed) return;
+  relay.response.addTrailers({ [overheadHeader]: String(round(overheadMs(tally, clock.startedAt))) });
+  relay.response.end();
 }
+
+/** Sluice's own added time, in milliseconds: a header on a JSON answer, a trailer on a stream. */
+const overheadHeader = 'x-sluice-overhead-ms';
 
 async function waitForClient(connection: ClientConnection, clock: ContentClock): Promise<boolean> {
   clock.holdIdle();
@@ -197,10 +205,11 @@ async function writeCollected(
   parts: AsyncIterable<StreamPart[]>,
   tally: StreamTally,
   connection: ClientConnection,
+  clock: ContentClock,
 ): Promise<void> {
   for await (const batch of parts) for (const part of batch) collector.add(part);
   if (connection.closed) return;
-  const headers = { 'x-request-id': relay.requestId };
+  const headers = { 'x-request-id': relay.requestId, [overheadHeader]: String(round(overheadMs(tally, clock.startedAt))) };
   if (tally.error) {
     const error = new SluiceError(tally.error.code, tally.error.message);
     sendJsonError(relay.response, error, headers, relay.errorBody?.(error));
@@ -223,6 +232,7 @@ function recordEnd(
   services: RelayServices,
   relay: RelayRequest,
   meta: StreamMeta,
+  metricsModel: string,
   providerName: string,
   clock: ContentClock,
   tally: StreamTally,
@@ -235,9 +245,12 @@ function recordEnd(
   const clientLeft = abort?.reason === 'client_closed' || abort?.reason === 'send_timeout' || abort?.reason === 'cancel_requested';
   const outcome = clientLeft ? 'cancelled' : errorCode === undefined ? 'completed' : errorCode === 'timeout' ? 'timeout' : errorCode === 'shutting_down' ? 'shutting_down' : 'error';
   const timeToFirstTokenMs = clock.firstContentAt === undefined ? undefined : clock.firstContentAt - clock.startedAt;
-  metrics.streams.inc({ route: relay.route, outcome });
-  if (tally.contentParts > 0) metrics.tokensRelayed.inc({ route: relay.route }, tally.contentParts);
-  if (timeToFirstTokenMs !== undefined) metrics.timeToFirstToken.observe({ route: relay.route }, timeToFirstTokenMs / 1000);
+  const labels = { route: relay.route, model: metricsModel, provider: providerName };
+  const overhead = overheadMs(tally, clock.startedAt);
+  metrics.streams.inc({ route: relay.route, outcome, model: metricsModel, provider: providerName });
+  metrics.overhead.observe({ route: relay.route }, overhead / 1000);
+  if (tally.contentParts > 0) metrics.tokensRelayed.inc(labels, tally.contentParts);
+  if (timeToFirstTokenMs !== undefined) metrics.timeToFirstToken.observe(labels, timeToFirstTokenMs / 1000);
   if (abort) metrics.cancellations.inc({ reason: abort.reason });
   if (!abort && errorCode !== undefined && isUpstreamCode(errorCode)) metrics.upstreamErrors.inc({ code: errorCode });
   // A stream cut by its client never pulls its error part through accounting: estimate here instead.
@@ -257,6 +270,7 @@ function recordEnd(
     continuations: tally.continuations > 0 ? tally.continuations : undefined,
     time_to_first_token_ms: timeToFirstTokenMs === undefined ? undefined : round(timeToFirstTokenMs),
     duration_ms: round(performance.now() - clock.startedAt),
+    overhead_ms: round(overhead),
     tokens: { prompt: usage.promptTokens, completion: usage.completionTokens, total: usage.totalTokens, estimated: usage.estimated },
   };
   if (outcome === 'error') logger.warn(record, 'stream ended');

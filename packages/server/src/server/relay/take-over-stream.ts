@@ -47,7 +47,7 @@ export async function takeOverStream(services: RelayServices, orphan: OrphanedSt
     metrics.activeStreams.dec({ route });
     const abortReason = signal.aborted && signal.reason instanceof StreamAbort ? signal.reason.reason : undefined;
     const outcome = abortReason === 'cancel_requested' || abortReason === 'client_closed' ? 'cancelled' : tally.error === undefined ? 'completed' : 'error';
-    metrics.streams.inc({ route, outcome });
+    metrics.streams.inc({ route, outcome, model: modelRoute.metricsModel, provider: modelRoute.targets[0]?.providerName ?? 'none' });
     const usage = tally.usage ?? estimateUsage(tally);
     logger[outcome === 'error' ? 'warn' : 'info'](
       {
