@@ -153,7 +153,7 @@ export const settingDefinitions = {
   providers: json(
     'SLUICE_PROVIDERS',
     {},
-    'More upstreams, JSON: {"<name>":{"type":"openai-chat|openai-responses|anthropic-messages","baseUrl":"...","apiKey":"..."}}.',
+    'More upstreams, JSON: {"<name>":{"type":"openai-chat|openai-responses|anthropic-messages","baseUrl":"...","apiKey":"...","continuation":"prefill|continue-final-message|instruction"}}. continuation: how a cut answer is continued (default prefill for anthropic-messages, instruction otherwise).',
     '{"local":{"type":"openai-chat","baseUrl":"http://localhost:8000/v1"}}',
     checkProviders,
     true,
@@ -161,7 +161,7 @@ export const settingDefinitions = {
   routes: json(
     'SLUICE_ROUTES',
     {},
-    'Routes, JSON: {"<model or pattern with *>":{"provider":"<name>","model":"<upstream model>","fallbacks":[{"provider":"<name>","model":"..."}]}}. Exact names win over patterns; patterns are tried in order. Unrouted claude-* go to "anthropic" when configured, the rest to "openai" (else "anthropic").',
+    'Routes, JSON: {"<model or pattern with *>":{"provider":"<name>","model":"<upstream model>","fallbacks":[{"provider":"<name>","model":"..."}],"continueOnFailure":{"on":["connection","timeout","upstream_error"],"max":2}}}. Exact names win over patterns; patterns are tried in order. Unrouted claude-* go to "anthropic" when configured, the rest to "openai" (else "anthropic"). continueOnFailure (off by default): continue an answer whose upstream fails mid-stream.',
     '{"claude-*":{"provider":"anthropic"}}',
     checkRoutes,
   ),
@@ -180,7 +180,7 @@ export const settingDefinitions = {
   sseRetryMs: milliseconds('SLUICE_SSE_RETRY_MS', 1_000, 'The `retry:` sent on resumable streams: how long an EventSource waits before it reconnects.'),
   resumeLogEntries: integer('SLUICE_RESUME_LOG_ENTRIES', 10_000, 'Per resumable stream: parts kept for replay (at least this many); a reader further behind gets a `gone` error.', 16, 1_000_000),
   resumeRetentionMs: milliseconds('SLUICE_RESUME_RETENTION_MS', 600_000, 'How long a resumable stream can still be replayed after its last part.'),
-  redisOwnerTtlMs: milliseconds('SLUICE_REDIS_OWNER_TTL_MS', 3_000, 'With Redis: an instance that stops renewing its liveness key for this long is taken for dead, and readers of its streams get an `error`.', 100),
+  redisOwnerTtlMs: milliseconds('SLUICE_REDIS_OWNER_TTL_MS', 3_000, 'With Redis: an instance that stops renewing its liveness key for this long is taken for dead: readers of its streams get an `error`, or, on a route with continueOnFailure, another instance takes them over.', 100),
   databaseUrl: postgresUrl('DATABASE_URL', 'PostgreSQL for document collections, shared by every instance using it. Without it collections live in the SQLite file SLUICE_RETRIEVAL_SQLITE_PATH.'),
   retrievalSqlitePath: string('SLUICE_RETRIEVAL_SQLITE_PATH', '.data/retrieval.db', 'The SQLite file of document collections when DATABASE_URL is not set (created on first use, with its folder). One Sluice process per file.'),
   embeddingsBaseUrl: url('SLUICE_EMBEDDINGS_BASE_URL', undefined, 'An OpenAI-compatible embeddings API root (https://api.openai.com/v1, http://localhost:11434/v1). With it, retrieval is hybrid: lexical and vector rankings fused.'),
