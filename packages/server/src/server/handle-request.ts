@@ -12,6 +12,7 @@ import { getHealth, getMetrics, getReadiness } from './routes/health.ts';
 import { postMessages } from './routes/messages.ts';
 import { getModels } from './routes/models.ts';
 import { postResponses } from './routes/responses.ts';
+import { cancelBackgroundResponse, getBackgroundResponse } from './routes/responses-background.ts';
 import { postUIMessageStream } from './routes/ui-message-stream.ts';
 import { deleteStream, getStream } from './routes/streams.ts';
 import { serveWebPage } from './routes/web-page.ts';
@@ -53,6 +54,14 @@ const patternRoutes: { pattern: string; methods: Record<string, Handler> }[] = [
       GET: (state, request, response, url, id, params) => getStream(state, state.draining, request, response, url, params.id!, id),
       DELETE: (state, _request, response, _url, id, params) => deleteStream(state, response, params.id!, id),
     },
+  },
+  {
+    pattern: '/v1/responses/{id}',
+    methods: { GET: (state, _request, response, url, id, params) => getBackgroundResponse(state, response, url, params.id!, id) },
+  },
+  {
+    pattern: '/v1/responses/{id}/cancel',
+    methods: { POST: (state, _request, response, _url, id, params) => cancelBackgroundResponse(state, response, params.id!, id) },
   },
   {
     pattern: '/v1/collections/{name}',

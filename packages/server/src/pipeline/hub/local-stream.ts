@@ -28,6 +28,8 @@ export interface LocalStreamHooks {
   readStoredOnly?: boolean;
   /** The entries of a stream taken over from another instance, which this log continues. */
   history?: readonly HubEntry[];
+  /** No grace period: the stream generates to its end even when nobody reads it. */
+  background?: boolean;
   /** Called once, right after the terminal entry was appended. */
   onEnded(): void;
 }
@@ -101,6 +103,11 @@ export class LocalStream implements HubProducer {
     return this.hooks.mirror?.settled() ?? Promise.resolve();
   }
 
+  /** Every entry kept, from the first; throws `gone` when the log no longer starts at the beginning. */
+  entries(): HubEntry[] {
+    return this.log.after(0, Number.POSITIVE_INFINITY);
+  }
+
   /** Stops the generation; false when it had already ended. */
   cancel(): boolean {
     if (this.log.ended) return false;
@@ -111,7 +118,7 @@ export class LocalStream implements HubProducer {
   /** Called by a reader when it closes. */
   readerLeft(): void {
     this.readers -= 1;
-    if (this.readers === 0 && !this.log.ended) this.armGrace();
+    if (this.readers === 0 && !this.log.ended && !this.hooks.background) this.armGrace();
   }
 
   private armGrace(): void {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type ChatRequest, type ErrorPart, isTerminalPart, type StreamMeta } from '@sluice/protocol';
-import { storeUnavailable } from './hub-errors.ts';
+import { fellBehind, storeUnavailable, unknownStream } from './hub-errors.ts';
 import { LocalStreams } from './local-streams.ts';
 import { cancelChannel, parseEntries, parseEntry, releaseOwner, renewOwner, resultsOf, streamKeys } from './redis-keys.ts';
 import { RedisMirror } from './redis-mirror.ts';
@@ -190,7 +190,7 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
     shared: true,
     async create(meta: StreamMeta, handlers: HubStreamHandlers, createOptions: HubCreateOptions = {}) {
       const mirror = await startMirror(meta, createOptions.takeoverRequest);
-      return streams.create(meta, handlers, { mirror, readStoredOnly: createOptions.takeoverRequest !== undefined });
+      return streams.create(meta, handlers, { mirror, readStoredOnly: createOptions.takeoverRequest !== undefined, background: createOptions.background });
     },
     async open(streamId, afterSequence): Promise<HubReader> {
       const local = streams.get(streamId);
@@ -232,6 +232,22 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
       } catch (error) {
         throw storeUnavailable(error);
       }
+    },
+    async read(streamId) {
+      const local = streams.get(streamId);
+      if (local) return { meta: local.meta, entries: local.entries() };
+      const keys = streamKeys(streamId);
+      let results: unknown[];
+      try {
+        results = resultsOf(await redis.pipeline().get(keys.meta).xrange(keys.log, '-', '+').exec());
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+      const [metaJson, raw] = results as [string | null, [string, string[]][]];
+      if (metaJson === null) throw unknownStream(streamId);
+      const entries = parseEntries(raw);
+      if (entries.length > 0 && entries[0]!.sequence !== 1) throw fellBehind(0, entries[0]!.sequence, options.maxEntries);
+      return { meta: JSON.parse(metaJson) as StreamMeta, entries };
     },
     async close() {
       clearInterval(renewal);

@@ -21,6 +21,11 @@ export interface StreamHub {
   open(streamId: string, afterSequence: number): Promise<HubReader>;
   /** Stops a stream wherever it is generated. */
   cancel(streamId: string): Promise<CancelOutcome>;
+  /**
+   * Every entry of a stream kept now, without waiting for more: what a poll of a background response
+   * shows. Throws as `open` does (`not_found`, `gone` when its start is no longer kept, `overloaded`).
+   */
+  read(streamId: string): Promise<{ meta: StreamMeta; entries: HubEntry[] }>;
   close(): Promise<void>;
 }
 
@@ -40,6 +45,8 @@ export interface HubCreateOptions {
    * stored where every instance can read them. Ignored by a hub that is not shared.
    */
   takeoverRequest?: ChatRequest;
+  /** Generates to its end with or without readers (no grace period); only a cancel stops it early. */
+  background?: boolean;
 }
 
 /** A stream whose owner died, claimed by this instance so that it continues it. */

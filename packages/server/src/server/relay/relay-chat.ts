@@ -24,7 +24,7 @@ import type { SluiceMetrics } from '../observability/metrics.ts';
 import { ClientConnection } from '../writer/client-connection.ts';
 import { createContinuedStream } from './create-continued-stream.ts';
 import { createStreamId } from './create-stream-id.ts';
-import { relayResumable } from './resumable-relay.ts';
+import { relayResumable, type ResumableOptions } from './resumable-relay.ts';
 import type { StreamRegistry } from './stream-registry.ts';
 
 export interface RelayServices {
@@ -53,7 +53,7 @@ export interface RelayRequest {
    */
   output:
     | { kind: 'stream'; dialect: EgressDialect }
-    | { kind: 'resumable' }
+    | ({ kind: 'resumable' } & Pick<ResumableOptions, 'background' | 'serveFirstReader'>)
     | { kind: 'collect'; createCollector: (meta: StreamMeta, request: ChatRequest) => ResponseCollector };
   /** The JSON body of an error answered with an HTTP status, in the client's dialect; OpenAI's shape when absent. */
   errorBody?: (error: SluiceError) => unknown;
@@ -134,7 +134,11 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
         break;
       case 'resumable':
         // A stream that continues failures may also be continued by another instance if this one dies.
-        await relayResumable(services, relay.response, meta, parts, connection, abort, continued && sentRequest);
+        await relayResumable(services, relay.response, meta, parts, connection, abort, {
+          takeoverRequest: continued && sentRequest,
+          background: relay.output.background,
+          serveFirstReader: relay.output.serveFirstReader,
+        });
         break;
       case 'collect':
         await writeCollected(relay, relay.output.createCollector(meta, relay.chatRequest), parts, tally, connection, clock);

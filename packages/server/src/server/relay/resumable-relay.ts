@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { StreamAbort } from '../../pipeline/stream-abort.ts';
-import type { HubStopReason, StreamHub } from '../../pipeline/hub/stream-hub.ts';
+import type { HubReader, HubStopReason, StreamHub } from '../../pipeline/hub/stream-hub.ts';
 import type { ChatRequest, StreamMeta, StreamPart } from '@sluice/protocol';
 import type { ClientConnection } from '../writer/client-connection.ts';
 import { serveHubReader, type HubReaderServices } from './serve-hub-reader.ts';
@@ -20,7 +20,9 @@ export interface ResumableRelayServices extends HubReaderServices {
  * is done.
  *
  * With `takeoverRequest` (a route that continues failures) a shared hub keeps the request, so that
- * another instance can continue the generation if this one dies.
+ * another instance can continue the generation if this one dies. A `background` stream has no grace
+ * period: it generates to its end whether read or not. `serveFirstReader` serves the connection that
+ * asked in another form than Sluice events (a background Responses stream, or its JSON object at once).
  */
 export async function relayResumable(
   services: ResumableRelayServices,
@@ -29,9 +31,10 @@ export async function relayResumable(
   parts: AsyncIterable<StreamPart[]>,
   connection: ClientConnection,
   abort: (reason: StreamAbort) => void,
-  takeoverRequest?: ChatRequest,
+  options: ResumableOptions = {},
 ): Promise<void> {
-  const producer = await services.hub.create(meta, { stop: (reason) => abort(stopAbort(reason, services.settings.resumeGraceMs)) }, { takeoverRequest });
+  const { takeoverRequest, background } = options;
+  const producer = await services.hub.create(meta, { stop: (reason) => abort(stopAbort(reason, services.settings.resumeGraceMs)) }, { takeoverRequest, background });
   // Until now the client leaving aborted the stream (it had no stream id to resume with); the response
   // is a hub reader from here on, watched by that reader's own connection.
   const left = connection.closed;
@@ -40,8 +43,15 @@ export async function relayResumable(
     for await (const batch of parts) for (const part of batch) producer.append(part);
     await producer.settled();
   })();
-  const reading = left ? undefined : serveHubReader(services, response, producer.openReader(0), { requestId: meta.requestId, fromStart: true });
+  const serveFirstReader = options.serveFirstReader ?? ((reader) => serveHubReader(services, response, reader, { requestId: meta.requestId, fromStart: true }));
+  const reading = left ? undefined : serveFirstReader(producer.openReader(0));
   await Promise.all([producing, reading]);
+}
+
+export interface ResumableOptions {
+  takeoverRequest?: ChatRequest;
+  background?: boolean;
+  serveFirstReader?: (reader: HubReader) => Promise<unknown>;
 }
 
 export function stopAbort(reason: HubStopReason, graceMs: number): StreamAbort {
