@@ -13,7 +13,7 @@ import { postMessages } from './routes/messages.ts';
 import { getModels } from './routes/models.ts';
 import { postResponses } from './routes/responses.ts';
 import { cancelBackgroundResponse, getBackgroundResponse } from './routes/responses-background.ts';
-import { postUIMessageStream } from './routes/ui-message-stream.ts';
+import { deleteUIMessageStream, getUIMessageStream, postUIMessageStream } from './routes/ui-message-stream.ts';
 import { deleteStream, getStream } from './routes/streams.ts';
 import { serveWebPage } from './routes/web-page.ts';
 
@@ -53,6 +53,13 @@ const patternRoutes: { pattern: string; methods: Record<string, Handler> }[] = [
     methods: {
       GET: (state, request, response, url, id, params) => getStream(state, state.draining, request, response, url, params.id!, id),
       DELETE: (state, _request, response, _url, id, params) => deleteStream(state, response, params.id!, id),
+    },
+  },
+  {
+    pattern: '/v1/ui-message-stream/{chatId}/stream',
+    methods: {
+      GET: (state, _request, response, _url, id, params) => getUIMessageStream(state, response, params.chatId!, id),
+      DELETE: (state, _request, response, _url, id, params) => deleteUIMessageStream(state, response, params.chatId!, id),
     },
   },
   {

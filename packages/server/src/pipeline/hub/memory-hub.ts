@@ -8,7 +8,7 @@ export function createMemoryHub(options: HubStreamOptions): StreamHub {
   return {
     shared: false,
     async create(meta, handlers, options = {}) {
-      return streams.create(meta, handlers, { background: options.background });
+      return streams.create(meta, handlers, { background: options.background }, options.activeKey);
     },
     async open(streamId, afterSequence): Promise<HubReader> {
       const stream = streams.get(streamId);
@@ -24,6 +24,9 @@ export function createMemoryHub(options: HubStreamOptions): StreamHub {
       const stream = streams.get(streamId);
       if (!stream) throw unknownStream(streamId);
       return { meta: stream.meta, entries: stream.entries() };
+    },
+    async findActive(activeKey) {
+      return streams.findActive(activeKey);
     },
     async close() {
       streams.clear();

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { type ChatRequest, type ErrorPart, isTerminalPart, type StreamMeta } from '@sluice/protocol';
 import { fellBehind, storeUnavailable, unknownStream } from './hub-errors.ts';
 import { LocalStreams } from './local-streams.ts';
-import { cancelChannel, parseEntries, parseEntry, releaseOwner, renewOwner, resultsOf, streamKeys } from './redis-keys.ts';
+import { activeStreamKey, cancelChannel, parseEntries, parseEntry, releaseOwner, renewOwner, resultsOf, streamKeys } from './redis-keys.ts';
 import { RedisMirror } from './redis-mirror.ts';
 import { endOrphanedStream, openRemoteReader } from './redis-reader.ts';
 import type { CancelOutcome, HubCreateOptions, HubProducer, HubReader, HubStreamHandlers, HubStreamOptions, OrphanedStream, StreamHub } from './stream-hub.ts';
@@ -121,11 +121,12 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
   }, Math.max(50, Math.floor(options.ownerTtlMs / 3)));
   renewal.unref();
 
-  function createMirror(streamId: string): RedisMirror {
+  function createMirror(streamId: string, activeKey?: string): RedisMirror {
     return new RedisMirror(redis, streamKeys(streamId), {
       maxEntries: options.maxEntries,
       retentionMs: options.retentionMs,
       instanceId,
+      active: activeKey === undefined ? undefined : { key: activeStreamKey(activeKey), streamId },
       onFailure: (error) => {
         mirrored.delete(streamId);
         logger.warn({ stream_id: streamId, err: error }, 'Writing a stream to Redis failed: it continues on this instance only');
@@ -133,20 +134,22 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
     });
   }
 
-  async function startMirror(meta: StreamMeta, takeoverRequest: ChatRequest | undefined): Promise<RedisMirror | undefined> {
+  async function startMirror(meta: StreamMeta, createOptions: HubCreateOptions): Promise<RedisMirror | undefined> {
+    const { takeoverRequest, activeKey } = createOptions;
     const keys = streamKeys(meta.streamId);
     const pipeline = redis
       .pipeline()
       .set(keys.meta, JSON.stringify(meta), 'PX', options.retentionMs)
       .set(keys.owner, instanceId, 'PX', options.ownerTtlMs);
     if (takeoverRequest !== undefined) pipeline.set(keys.request, JSON.stringify(takeoverRequest), 'PX', options.retentionMs);
+    if (activeKey !== undefined) pipeline.set(activeStreamKey(activeKey), meta.streamId, 'PX', options.retentionMs);
     try {
       resultsOf(await pipeline.exec());
     } catch {
       return undefined;
     }
     mirrored.add(meta.streamId);
-    return createMirror(meta.streamId);
+    return createMirror(meta.streamId, activeKey);
   }
 
   /**
@@ -189,8 +192,9 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
   return {
     shared: true,
     async create(meta: StreamMeta, handlers: HubStreamHandlers, createOptions: HubCreateOptions = {}) {
-      const mirror = await startMirror(meta, createOptions.takeoverRequest);
-      return streams.create(meta, handlers, { mirror, readStoredOnly: createOptions.takeoverRequest !== undefined, background: createOptions.background });
+      const mirror = await startMirror(meta, createOptions);
+      const hooks = { mirror, readStoredOnly: createOptions.takeoverRequest !== undefined, background: createOptions.background };
+      return streams.create(meta, handlers, hooks, createOptions.activeKey);
     },
     async open(streamId, afterSequence): Promise<HubReader> {
       const local = streams.get(streamId);
@@ -229,6 +233,15 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
         }
         await endOrphanedStream(redis, keys, 0, cancelledPart);
         return 'cancelled';
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+    },
+    async findActive(activeKey) {
+      const local = streams.findActive(activeKey);
+      if (local !== undefined) return local;
+      try {
+        return (await redis.get(activeStreamKey(activeKey))) ?? undefined;
       } catch (error) {
         throw storeUnavailable(error);
       }

@@ -36,6 +36,11 @@ export function streamKeys(streamId: string): StreamKeys {
   };
 }
 
+/** Where the id of the unfinished stream created under an active key (an AI SDK chat id) is kept. */
+export function activeStreamKey(activeKey: string): string {
+  return `sluice:active:{${activeKey}}`;
+}
+
 /** Every instance subscribes; the message is a stream id, acted on by the instance that owns it. */
 export const cancelChannel = 'sluice:cancel';
 
@@ -67,7 +72,8 @@ export function resultsOf(results: [Error | null, unknown][] | null): unknown[] 
   });
 }
 
-// Compare-and-act on the owner key, so that only the instance that holds a stream renews or releases it.
+// Compare-and-act on the owner key, so that only the instance that holds a stream renews or releases it
+// (the release also serves an active key, which names a stream id).
 // A lease that lapsed unclaimed (this instance stalled, nobody noticed) is taken again.
 const renewIfOwnerScript =
   "local owner = redis.call('get', KEYS[1]) if owner == ARGV[1] or not owner then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end return 0";

@@ -18,6 +18,8 @@ export interface RedisMirrorOptions {
   retentionMs: number;
   /** The instance writing, which holds the stream's owner key. */
   instanceId: string;
+  /** The stream's active key in Redis (see `activeStreamKey`) and its id there, released with the owner key at its end. */
+  active?: { key: string; streamId: string };
   /** Called once when a write fails; from then on the stream is served from this instance only. */
   onFailure(error: unknown): void;
 }
@@ -91,7 +93,11 @@ export class RedisMirror implements StreamMirror {
     pipeline.pexpire(log, this.options.retentionMs).pexpire(meta, this.options.retentionMs);
     const last = batch[batch.length - 1]!;
     // Only its owner's key: an instance that lost the stream to a takeover must not end the new owner's lease.
-    if (isTerminalPart(last.part)) releaseOwner(pipeline, owner, this.options.instanceId);
+    if (isTerminalPart(last.part)) {
+      releaseOwner(pipeline, owner, this.options.instanceId);
+      // Only if it still names this stream: a later stream of the same chat may have taken the name.
+      if (this.options.active !== undefined) releaseOwner(pipeline, this.options.active.key, this.options.active.streamId);
+    }
     try {
       resultsOf(await pipeline.exec());
       this.storedListener?.(last.sequence);

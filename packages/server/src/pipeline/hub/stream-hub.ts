@@ -26,6 +26,8 @@ export interface StreamHub {
    * shows. Throws as `open` does (`not_found`, `gone` when its start is no longer kept, `overloaded`).
    */
   read(streamId: string): Promise<{ meta: StreamMeta; entries: HubEntry[] }>;
+  /** The id of the unfinished stream created under `activeKey`, if any (on any instance, when shared). */
+  findActive(activeKey: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,11 @@ export interface HubCreateOptions {
   takeoverRequest?: ChatRequest;
   /** Generates to its end with or without readers (no grace period); only a cancel stops it early. */
   background?: boolean;
+  /**
+   * A name the stream is found by while it generates (an AI SDK chat id), for `findActive`; a later
+   * stream under the same name takes it over.
+   */
+  activeKey?: string;
 }
 
 /** A stream whose owner died, claimed by this instance so that it continues it. */

@@ -53,7 +53,7 @@ export interface RelayRequest {
    */
   output:
     | { kind: 'stream'; dialect: EgressDialect }
-    | ({ kind: 'resumable' } & Pick<ResumableOptions, 'background' | 'serveFirstReader'>)
+    | ({ kind: 'resumable' } & Pick<ResumableOptions, 'background' | 'activeKey' | 'serveFirstReader'>)
     | { kind: 'collect'; createCollector: (meta: StreamMeta, request: ChatRequest) => ResponseCollector };
   /** The JSON body of an error answered with an HTTP status, in the client's dialect; OpenAI's shape when absent. */
   errorBody?: (error: SluiceError) => unknown;
@@ -137,6 +137,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
         await relayResumable(services, relay.response, meta, parts, connection, abort, {
           takeoverRequest: continued && sentRequest,
           background: relay.output.background,
+          activeKey: relay.output.activeKey,
           serveFirstReader: relay.output.serveFirstReader,
         });
         break;

@@ -33,8 +33,9 @@ export async function relayResumable(
   abort: (reason: StreamAbort) => void,
   options: ResumableOptions = {},
 ): Promise<void> {
-  const { takeoverRequest, background } = options;
-  const producer = await services.hub.create(meta, { stop: (reason) => abort(stopAbort(reason, services.settings.resumeGraceMs)) }, { takeoverRequest, background });
+  const { takeoverRequest, background, activeKey } = options;
+  const handlers = { stop: (reason: HubStopReason) => abort(stopAbort(reason, services.settings.resumeGraceMs)) };
+  const producer = await services.hub.create(meta, handlers, { takeoverRequest, background, activeKey });
   // Until now the client leaving aborted the stream (it had no stream id to resume with); the response
   // is a hub reader from here on, watched by that reader's own connection.
   const left = connection.closed;
@@ -51,6 +52,7 @@ export async function relayResumable(
 export interface ResumableOptions {
   takeoverRequest?: ChatRequest;
   background?: boolean;
+  activeKey?: string;
   serveFirstReader?: (reader: HubReader) => Promise<unknown>;
 }
 

@@ -26,6 +26,8 @@ export type ReaderOutcome = { kind: 'completed' | 'client_closed' | 'send_timeou
  * entries, and a reader's own failure. The Sluice dialect unless a route asks for another.
  */
 export interface HubReaderFormat {
+  /** Response headers the format needs besides the event-stream ones (a protocol version, say). */
+  headers?: Readonly<Record<string, string>>;
   opening(): string;
   encode(entries: readonly HubEntry[]): string;
   failure(error: SluiceError): string;
@@ -71,8 +73,8 @@ export async function serveHubReader(
       end({ kind: 'client_closed' });
       return outcome;
     }
-    writeEventStreamHead(response, sluiceEventsDialect.contentType, options.requestId);
     const format = options.format ?? sluiceFormat(reader, settings.sseRetryMs, options);
+    writeEventStreamHead(response, sluiceEventsDialect.contentType, options.requestId, format.headers);
     if (!connection.write(format.opening()) && !(await connection.waitForDrain())) return outcome;
     connection.startHeartbeat(sluiceEventsDialect.heartbeat!, settings.heartbeatMs);
     while (true) {
