@@ -12,6 +12,7 @@ import { loadSettings, type Settings } from './config/settings.ts';
 import { handleRequest, type ServerState } from './handle-request.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { createTelemetry } from './observability/telemetry.ts';
 import { createStreamHub } from './relay/create-stream-hub.ts';
 import { StreamRegistry } from './relay/stream-registry.ts';
 import { takeOverStream } from './relay/take-over-stream.ts';
@@ -53,6 +54,11 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   const demo = createDemoProvider({ tokensPerSecond: settings.demoTokensPerSecond, firstTokenDelayMs: settings.demoFirstTokenDelayMs });
   const effectiveSettings: Settings = { ...settings, defaultModel: settings.defaultModel || (defaultModel ?? demoModelName) };
   const streams = new StreamRegistry();
+  // Loaded only when configured: without an endpoint no OpenTelemetry code runs at all.
+  const telemetry =
+    settings.otelEndpoint === undefined
+      ? undefined
+      : await createTelemetry({ endpoint: settings.otelEndpoint, serviceName: settings.otelServiceName, metricExportIntervalMs: settings.otelMetricExportIntervalMs });
   const state: ServerState = {
     settings: effectiveSettings,
     logger,
@@ -72,6 +78,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
       takeOverStream(state, orphan).catch((error: unknown) => logger.error({ stream_id: orphan.meta.streamId, err: error }, 'taking over a stream failed'));
     }),
     retrieval: createLazyRetrievalStore(effectiveSettings, logger),
+    telemetry,
     draining: false,
     startedAt: Math.floor(Date.now() / 1000),
   };
@@ -112,6 +119,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
       await pool.close();
       await state.hub.close();
       await state.retrieval.close();
+      await telemetry?.shutdown();
       logger.flush();
     })());
 

@@ -190,6 +190,13 @@ export const settingDefinitions = {
   maxUploadBytes: integer('SLUICE_MAX_UPLOAD_BYTES', 16 * 1_048_576, 'Largest document upload body (413 above); each document is also limited to 1 MiB of text, 100 per batch.', 1, 1024 * 1_048_576),
   demoTokensPerSecond: integer('SLUICE_DEMO_TOKENS_PER_SECOND', 40, 'Pace of the built-in demo model.', 1, 100_000),
   demoFirstTokenDelayMs: milliseconds('SLUICE_DEMO_FIRST_TOKEN_DELAY_MS', 350, 'The demo model\'s "thinking" time before its first token.', 0),
+  otelEndpoint: url(
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    undefined,
+    'OpenTelemetry: an OTLP/HTTP collector (http://localhost:4318). With it, a span per stream and the GenAI metrics are exported (/v1/traces, /v1/metrics); without it no telemetry code is loaded.',
+  ),
+  otelServiceName: string('OTEL_SERVICE_NAME', 'sluice', 'OpenTelemetry: the service.name of what Sluice exports.'),
+  otelMetricExportIntervalMs: milliseconds('OTEL_METRIC_EXPORT_INTERVAL', 60_000, 'OpenTelemetry: how often metrics are exported, in milliseconds.', 100),
   logLevel: string('SLUICE_LOG_LEVEL', 'info', 'Log level: fatal, error, warn, info, debug, trace or silent.', {
     test: /^(fatal|error|warn|info|debug|trace|silent)$/,
     expected: 'one of fatal, error, warn, info, debug, trace, silent',

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { createStreamAccounting, createStreamTally, estimateUsage, overheadMs, type StreamTally } from '../../pipeline/account-stream.ts';
+import { createStreamAccounting, createStreamTally, overheadMs, type StreamTally } from '../../pipeline/account-stream.ts';
 import { ContentClock } from '../../pipeline/content-clock.ts';
 import type { ContinuedStream } from '../../pipeline/continuation/continue-on-failure.ts';
 import { continuationOfRoute } from '../../pipeline/continuation/continuation-of-route.ts';
@@ -21,9 +21,11 @@ import { writeEventStreamHead } from '../http/event-stream-head.ts';
 import { sendJson, sendJsonError } from '../http/send-json.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SluiceMetrics } from '../observability/metrics.ts';
+import type { StreamTelemetry } from '../observability/telemetry.ts';
 import { ClientConnection } from '../writer/client-connection.ts';
 import { createContinuedStream } from './create-continued-stream.ts';
 import { createStreamId } from './create-stream-id.ts';
+import { recordEnd, round } from './record-stream-end.ts';
 import { relayResumable, type ResumableOptions } from './resumable-relay.ts';
 import type { StreamRegistry } from './stream-registry.ts';
 
@@ -36,6 +38,8 @@ export interface RelayServices {
   hub: StreamHub;
   /** The document collections that `retrieval` requests search. */
   retrieval: LazyRetrievalStore;
+  /** OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  telemetry?: StreamTelemetry;
 }
 
 export interface RelayRequest {
@@ -88,7 +92,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
   if (route.continueOnFailure !== undefined) meta.continuation = continuationOfRoute(route.targets);
   const tally = createStreamTally(JSON.stringify(relay.chatRequest.messages).length);
   let failure: SluiceError | undefined;
-  let providerName = route.targets[0]?.providerName ?? 'none';
+  let target: RouteTarget | undefined = route.targets[0];
   metrics.activeStreams.inc({ route: relay.route });
   try {
     let upstream: AsyncIterable<StreamPart[]>;
@@ -120,7 +124,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
       continued = createContinuedStream(services.logger, route, openOptions, meta.streamId);
       const opened = await (continued?.open(sentRequest) ?? openWithFallbacks(route.targets, sentRequest, openOptions));
       upstream = opened.parts;
-      providerName = opened.target.providerName;
+      target = opened.target;
     } catch (error) {
       failure = beforeFirstByte(error, signal);
       if (!connection.closed) sendJsonError(relay.response, failure, { 'x-request-id': relay.requestId }, relay.errorBody?.(failure));
@@ -149,7 +153,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     }
   } finally {
     metrics.activeStreams.dec({ route: relay.route });
-    recordEnd(services, relay, meta, route.metricsModel, providerName, clock, tally, failure, signal);
+    recordEnd(services, relay, meta, route.metricsModel, target, clock, tally, failure, signal);
   }
 }
 
@@ -231,61 +235,4 @@ function beforeFirstByte(error: unknown, signal: AbortSignal): SluiceError {
     return new SluiceError('upstream_timeout', `The upstream did not answer in time (${reason.message})`);
   }
   return reason;
-}
-
-function recordEnd(
-  services: RelayServices,
-  relay: RelayRequest,
-  meta: StreamMeta,
-  metricsModel: string,
-  providerName: string,
-  clock: ContentClock,
-  tally: StreamTally,
-  failure: SluiceError | undefined,
-  signal: AbortSignal,
-): void {
-  const { metrics, logger } = services;
-  const abort = signal.aborted && signal.reason instanceof StreamAbort ? signal.reason : undefined;
-  const errorCode = failure?.code ?? tally.error?.code;
-  const clientLeft = abort?.reason === 'client_closed' || abort?.reason === 'send_timeout' || abort?.reason === 'cancel_requested';
-  const outcome = clientLeft ? 'cancelled' : errorCode === undefined ? 'completed' : errorCode === 'timeout' ? 'timeout' : errorCode === 'shutting_down' ? 'shutting_down' : 'error';
-  const timeToFirstTokenMs = clock.firstContentAt === undefined ? undefined : clock.firstContentAt - clock.startedAt;
-  const labels = { route: relay.route, model: metricsModel, provider: providerName };
-  const overhead = overheadMs(tally, clock.startedAt);
-  metrics.streams.inc({ route: relay.route, outcome, model: metricsModel, provider: providerName });
-  metrics.overhead.observe({ route: relay.route }, overhead / 1000);
-  if (tally.contentParts > 0) metrics.tokensRelayed.inc(labels, tally.contentParts);
-  if (timeToFirstTokenMs !== undefined) metrics.timeToFirstToken.observe(labels, timeToFirstTokenMs / 1000);
-  if (abort) metrics.cancellations.inc({ reason: abort.reason });
-  if (!abort && errorCode !== undefined && isUpstreamCode(errorCode)) metrics.upstreamErrors.inc({ code: errorCode });
-  // A stream cut by its client never pulls its error part through accounting: estimate here instead.
-  const usage = tally.usage ?? estimateUsage(tally);
-  const record = {
-    request_id: relay.requestId,
-    stream_id: meta.streamId,
-    route: relay.route,
-    model: meta.model,
-    provider: providerName,
-    outcome,
-    reason: abort?.reason,
-    error_code: clientLeft ? undefined : errorCode,
-    resumable: relay.output.kind === 'resumable' || undefined,
-    retrieval: meta.retrieval && { collection: meta.retrieval.collection, sources: meta.retrieval.sourceCount, duration_ms: meta.retrieval.durationMs },
-    finish_reason: tally.finishReason,
-    continuations: tally.continuations > 0 ? tally.continuations : undefined,
-    time_to_first_token_ms: timeToFirstTokenMs === undefined ? undefined : round(timeToFirstTokenMs),
-    duration_ms: round(performance.now() - clock.startedAt),
-    overhead_ms: round(overhead),
-    tokens: { prompt: usage.promptTokens, completion: usage.completionTokens, total: usage.totalTokens, estimated: usage.estimated },
-  };
-  if (outcome === 'error') logger.warn(record, 'stream ended');
-  else logger.info(record, 'stream ended');
-}
-
-function isUpstreamCode(code: string): boolean {
-  return code === 'upstream_error' || code === 'upstream_timeout' || code === 'rate_limited' || code === 'overloaded' || code === 'not_found' || code === 'bad_request';
-}
-
-function round(milliseconds: number): number {
-  return Math.round(milliseconds * 10) / 10;
 }
