@@ -5,17 +5,15 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startSluice, type SluiceInstance } from '../../packages/server/src/server/start-sluice.ts';
 import { startFakeProvider, type FakeProvider } from '../support/fake-provider/index.ts';
+import { launchChromium } from '../support/launch-chromium.ts';
 import { longText } from '../resume/resume-checks.ts';
-
-const chromiumPath = '/usr/bin/chromium';
 
 describe('useChat({ resume: true }) across a reload', () => {
   let browser: Browser;
@@ -25,7 +23,6 @@ describe('useChat({ resume: true }) across a reload', () => {
   let siteUrl: string;
 
   before(async () => {
-    assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: install Debian's chromium (apt-get install -y chromium)`);
     const bundle = await build({
       entryPoints: [new URL('./ai-sdk-resume/resume-page.tsx', import.meta.url).pathname],
       bundle: true,
@@ -59,7 +56,7 @@ describe('useChat({ resume: true }) across a reload', () => {
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
 
   after(async () => {
