@@ -21,9 +21,9 @@ before(async () => {
 after(() => harness.close());
 
 /** POSTs a streaming chat completion with node:http, which exposes trailers once the body has ended. */
-function streamWithTrailers(body: unknown): Promise<{ headers: Record<string, unknown>; trailers: Record<string, string | undefined>; text: string }> {
+function streamWithTrailers(body: unknown, headers: Record<string, string> = { te: 'trailers' }): Promise<{ headers: Record<string, unknown>; trailers: Record<string, string | undefined>; text: string }> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest(`${harness.sluice.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
+    const request = httpRequest(`${harness.sluice.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
@@ -36,7 +36,7 @@ function streamWithTrailers(body: unknown): Promise<{ headers: Record<string, un
 }
 
 describe('overhead, labels and models', () => {
-  test('a stream announces x-sluice-overhead-ms as a trailer and sends it after the body', async () => {
+  test('a client that reads trailers (TE: trailers) gets x-sluice-overhead-ms as a trailer after the body; others get none', async () => {
     harness.fake.setScenario({ text: 'one two three', tokenIntervalMs: 20 });
     const { headers, trailers, text } = await streamWithTrailers({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(headers.trailer, 'x-sluice-overhead-ms');
@@ -44,6 +44,9 @@ describe('overhead, labels and models', () => {
     const overhead = Number(trailers['x-sluice-overhead-ms']);
     assert.ok(Number.isFinite(overhead) && overhead >= 0, `trailer ${trailers['x-sluice-overhead-ms']}`);
     assert.ok(overhead < 40, `overhead ${overhead} ms leaves out the 40 ms the upstream spent between tokens`);
+    const plain = await streamWithTrailers({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'hi' }] }, {});
+    assert.equal(plain.headers.trailer, undefined);
+    assert.equal(plain.trailers['x-sluice-overhead-ms'], undefined);
   });
 
   test('a JSON answer carries x-sluice-overhead-ms as a header, and the log line has it too', async () => {

@@ -174,8 +174,10 @@ async function writeStream(
   settings: Settings,
   tally: StreamTally,
 ): Promise<void> {
-  // Sluice's own time is known only once the body is written: an HTTP trailer, announced here.
-  writeEventStreamHead(relay.response, dialect.contentType, relay.requestId, { ...dialect.headers, trailer: overheadHeader });
+  // Sluice's own time is known only once the body is written: an HTTP trailer, announced here, for a
+  // client that says it reads trailers (`TE: trailers`, RFC 9110 §10.1.4); the others are spared it.
+  const sendsTrailer = /\btrailers\b/i.test(String(relay.response.req.headers.te ?? ''));
+  writeEventStreamHead(relay.response, dialect.contentType, relay.requestId, sendsTrailer ? { ...dialect.headers, trailer: overheadHeader } : dialect.headers);
   const encoder = dialect.createEncoder(meta, relay.chatRequest);
   const opening = encoder.start();
   // A format that opens with nothing (plain text) still sends its head now, not with the first token.
@@ -192,7 +194,7 @@ async function writeStream(
     if (bytes !== '' && !connection.write(bytes) && !(await waitForClient(connection, clock))) return;
   }
   if (connection.closed) return;
-  relay.response.addTrailers({ [overheadHeader]: String(round(overheadMs(tally, clock.startedAt))) });
+  if (sendsTrailer) relay.response.addTrailers({ [overheadHeader]: String(round(overheadMs(tally, clock.startedAt))) });
   relay.response.end();
 }
 
