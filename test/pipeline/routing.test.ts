@@ -14,7 +14,7 @@ import { startHarness, upstreamSecret, type Harness } from '../support/sluice-ha
 import { readStream } from '../support/sse-client.ts';
 
 function fakeProvider(name: string): Provider {
-  return { name, demo: name === 'demo', stream: () => Promise.reject(new Error('not used')) };
+  return { name, demo: name === 'demo', continuation: { method: 'instruction', trimsTrailingWhitespace: false }, stream: () => Promise.reject(new Error('not used')) };
 }
 
 describe('model routing', () => {
@@ -82,6 +82,11 @@ describe('routing settings', () => {
       [{ SLUICE_PROVIDERS: '{"x":{"type":"gemini","baseUrl":"http://x"}}' }, /provider "x": "type" must be one of openai-chat, openai-responses, anthropic-messages/],
       [{ SLUICE_PROVIDERS: '{"x":{"type":"openai-chat","baseUrl":"localhost:8000"}}' }, /provider "x": "baseUrl" must be an http\(s\) URL/],
       [{ ANTHROPIC_BASE_URL: 'not a url' }, /Invalid ANTHROPIC_BASE_URL: expected an http\(s\) URL/],
+      [{ SLUICE_ROUTES: '{"a":{"provider":"demo","continueOnFailure":true}}' }, /route "a": "continueOnFailure" must be an object such as/],
+      [{ SLUICE_ROUTES: '{"a":{"provider":"demo","continueOnFailure":{"on":["disconnect"],"max":2}}}' }, /"on" must be a non-empty array of connection, timeout, upstream_error, got \["disconnect"\]/],
+      [{ SLUICE_ROUTES: '{"a":{"provider":"demo","continueOnFailure":{"on":["timeout"],"max":0}}}' }, /"max" must be a whole number from 1 to 10, got 0/],
+      [{ SLUICE_ROUTES: '{"a":{"provider":"demo","continueOnFailure":{"on":["timeout"],"tries":2}}}' }, /"continueOnFailure" has an unknown field "tries"/],
+      [{ SLUICE_PROVIDERS: '{"x":{"type":"openai-chat","baseUrl":"http://x","continuation":"echo"}}' }, /provider "x": "continuation" must be one of prefill, continue-final-message, instruction, got "echo"/],
     ];
     for (const [environment, message] of cases) {
       assert.throws(() => loadSettings(environment), (error: unknown) => error instanceof SettingsError && message.test(error.message), JSON.stringify(environment));

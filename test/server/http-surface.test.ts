@@ -296,8 +296,8 @@ describe('metrics', () => {
     const text = await (await fetch(`${harness.sluice.url}/metrics`)).text();
     assert.match(text, /sluice_cancellations_total\{reason="client_closed"\} [1-9]/);
     assert.match(text, /sluice_upstream_errors_total\{code="upstream_error"\} [1-9]/);
-    assert.match(text, /sluice_time_to_first_token_seconds_count\{route="\/v1\/chat\/stream"\} [1-9]/);
-    assert.match(text, /sluice_tokens_relayed_total\{route="\/v1\/chat\/stream"\} [1-9]/);
+    assert.match(text, /sluice_time_to_first_token_seconds_count\{route="\/v1\/chat\/stream",model="[^"]+",provider="openai"\} [1-9]/);
+    assert.match(text, /sluice_tokens_relayed_total\{route="\/v1\/chat\/stream",model="[^"]+",provider="openai"\} [1-9]/);
     assert.match(text, /sluice_active_streams\{route="\/v1\/chat\/stream"\} 0/);
   });
 });

@@ -134,6 +134,10 @@ export class ChatStream implements AsyncIterable<ChatStreamEvent> {
           case 'object':
             // The partial parse of a structured answer, for `onEvent`; the result keeps the whole text.
             break;
+          case 'continued':
+            // The tokens after it go on with the same answer; cut tool calls are void and start again.
+            for (const index of event.restarted_tool_calls ?? []) delete toolCalls[index];
+            break;
           case 'usage':
             usage = event;
             break;

@@ -13,6 +13,7 @@ const requiredFields: Record<SluiceEventType, Record<string, FieldKind>> = {
   object: {},
   sources: { sources: 'array' },
   usage: { prompt_tokens: 'number', completion_tokens: 'number', total_tokens: 'number' },
+  continued: { attempt: 'number' },
   error: { code: 'string', message: 'string' },
   done: { finish_reason: 'string' },
 };

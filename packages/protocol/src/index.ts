@@ -8,6 +8,7 @@ export { describeValue } from './describe-value.ts';
 export { errorCodes, isSluiceError, normalizeError, SluiceError, type SluiceErrorCode, type SluiceErrorOptions } from './errors.ts';
 export { parsePartialJson, type PartialJsonResult, type PartialJsonState } from './partial-json.ts';
 export type {
+  ContinuedEvent,
   DoneEvent,
   DoneFinishReason,
   ErrorEvent,
@@ -26,6 +27,9 @@ export {
   assertNever,
   endAtTerminal,
   isTerminalPart,
+  type ContinuationMethod,
+  type ContinuationTrigger,
+  type ContinuedPart,
   type ErrorPart,
   type FinishPart,
   type FinishReason,

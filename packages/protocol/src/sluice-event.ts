@@ -15,6 +15,12 @@ export interface MetaEvent {
   created: number;
   /** Present and true when the answer comes from the built-in demo model, not a real one. */
   demo?: boolean;
+  /**
+   * Present when the route continues an answer whose upstream failed mid-stream (`continueOnFailure`):
+   * `exact` when every upstream of the route continues from a prefill, `instruction` when one of them
+   * can only be asked to go on (OpenAI), so that a continued answer's seam is best effort.
+   */
+  continuation?: 'exact' | 'instruction';
   /** Present when the request asked for `retrieval`: what was searched, how many sources came back, and how long it took. */
   retrieval?: { collection: string; source_count: number; duration_ms: number };
 }
@@ -56,6 +62,20 @@ export interface UsageEvent {
   estimated: boolean;
 }
 
+/**
+ * The upstream failed mid-answer and Sluice asked another attempt to go on from the text already sent:
+ * the `token` events that follow continue the same answer. Tool calls listed in `restarted_tool_calls`
+ * were cut and are void; the calls made after this event carry new indices.
+ */
+export interface ContinuedEvent {
+  type: 'continued';
+  attempt: number;
+  /** `owner_lost`: the instance generating the stream died, and another one took it over. */
+  trigger: 'connection' | 'timeout' | 'upstream_error' | 'owner_lost';
+  method: 'prefill' | 'continue-final-message' | 'instruction';
+  restarted_tool_calls?: number[];
+}
+
 export interface ErrorEvent {
   type: 'error';
   code: SluiceErrorCode;
@@ -72,6 +92,6 @@ export interface DoneEvent {
   citations?: number[];
 }
 
-export type SluiceEvent = MetaEvent | TokenEvent | ToolCallEvent | ObjectEvent | SourcesEvent | UsageEvent | ErrorEvent | DoneEvent;
+export type SluiceEvent = MetaEvent | TokenEvent | ToolCallEvent | ObjectEvent | SourcesEvent | UsageEvent | ContinuedEvent | ErrorEvent | DoneEvent;
 
 export type SluiceEventType = SluiceEvent['type'];

@@ -19,6 +19,8 @@ export interface StreamMeta {
    * Sluice runs open. Never sent to clients.
    */
   ownerKeyId?: string;
+  /** Set when the route continues a failed upstream (`continueOnFailure`); see `MetaEvent.continuation`. */
+  continuation?: 'exact' | 'instruction';
   /** Set when the answer is grounded in a collection, once retrieval is done (before the stream starts). */
   retrieval?: { collection: string; sourceCount: number; durationMs: number };
 }

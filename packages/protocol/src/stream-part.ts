@@ -74,6 +74,31 @@ export interface FinishPart {
   citations?: number[];
 }
 
+/** What made an upstream fail after the first byte: its connection broke, it went quiet, or it sent an error event. */
+export type ContinuationTrigger = 'connection' | 'timeout' | 'upstream_error';
+
+/**
+ * How an upstream is asked to go on with a cut answer: the partial text as the last `assistant` turn
+ * (`prefill`: Anthropic, Ollama, llama.cpp's server), the same with vLLM's `continue_final_message`
+ * (`continue-final-message`: vLLM, llama.cpp's server), or as an assistant turn followed by an instruction
+ * to go on (`instruction`: OpenAI Chat and Responses, which have no prefill; the seam is then best effort).
+ */
+export type ContinuationMethod = 'prefill' | 'continue-final-message' | 'instruction';
+
+/**
+ * The upstream failed after the first byte and another attempt (`attempt`, from 2) goes on with the answer
+ * from the text already sent. Tool calls of the failed attempt are not continued: the calls listed in
+ * `restartedToolCalls` are void, and the continuation makes its calls under new indices.
+ */
+export interface ContinuedPart {
+  type: 'continued';
+  attempt: number;
+  /** `owner_lost`: the instance generating the stream died, and another one took it over (with Redis). */
+  trigger: ContinuationTrigger | 'owner_lost';
+  method: ContinuationMethod;
+  restartedToolCalls?: number[];
+}
+
 /** Terminal: nothing follows an error part. */
 export interface ErrorPart {
   type: 'error';
@@ -89,6 +114,7 @@ export type StreamPart =
   | ToolCallDeltaPart
   | SourcesPart
   | UsagePart
+  | ContinuedPart
   | FinishPart
   | ErrorPart;
 

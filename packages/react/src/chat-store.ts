@@ -175,6 +175,7 @@ export function createChatStore(options: ChatStoreOptions = {}): ChatStore {
           break;
         case 'tool_call':
         case 'object':
+        case 'continued':
           // A chat view shows text; an app that runs tools or renders structured answers uses `streamChat`.
           break;
         default:

@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Endpoint, RequestContext } from './endpoint.ts';
 import { anthropicMessagesEndpoint } from './anthropic-messages.ts';
+import { continueScenario } from './continuation.ts';
 import { openAiChatEndpoint } from './openai-chat.ts';
 import { openAiEmbeddingsEndpoint } from './openai-embeddings.ts';
 import { openAiResponsesEndpoint } from './openai-responses.ts';
@@ -103,8 +104,15 @@ export async function startFakeProvider(options: { defaultScenario?: Scenario } 
     for (const resolve of waiters.get(serial - 1) ?? []) resolve(record);
     waiters.delete(serial - 1);
 
-    const scenario = typeof chooseScenario === 'function' ? chooseScenario(record) : chooseScenario;
+    const chosen = typeof chooseScenario === 'function' ? chooseScenario(record) : chooseScenario;
     const endpoint = request.method === 'POST' ? endpoints[record.path] : undefined;
+    const continued = chosen.continue ? continueScenario(record.path, body, chosen) : { scenario: chosen };
+    if ('status' in continued) {
+      const error = { error: { message: continued.message, type: 'invalid_request_error', param: null, code: null } };
+      sendJson(response, continued.status, {}, JSON.stringify(error));
+      return;
+    }
+    const scenario = continued.scenario;
     const requestId = `req_fake${serial}`;
     const writer = createWireWriter(response, scenario.byteSplit);
     if (scenario.headersDelayMs && !(await writer.wait(scenario.headersDelayMs))) return;

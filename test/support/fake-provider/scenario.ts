@@ -65,6 +65,11 @@ export interface Scenario {
   flavour?: Flavour;
   /** `test/fixtures/<transcript>.chunks.txt`, replayed verbatim instead of generated events. */
   transcript?: string;
+  /**
+   * The request continues a cut answer (see continuation.ts): it must carry the exact partial text, in the
+   * upstream's own way, and gets the rest of `text` (or `tokens`) after it; a mismatch is a 400.
+   */
+  continue?: boolean;
 }
 
 export const defaultText = 'Hello from the fake provider.';

@@ -10,10 +10,15 @@ export interface StreamTally {
   usage: Usage | undefined;
   finishReason: FinishReason | undefined;
   error: ErrorPart | undefined;
+  /** Times a failed upstream was continued by another attempt (`continueOnFailure`). */
+  continuations: number;
+  /** performance.now() when the upstream was asked (first attempt), and when its terminal part came. */
+  upstreamStartedAt: number | undefined;
+  upstreamEndedAt: number | undefined;
 }
 
 export function createStreamTally(promptCharacters: number): StreamTally {
-  return { promptCharacters, textCharacters: 0, contentParts: 0, usage: undefined, finishReason: undefined, error: undefined };
+  return { promptCharacters, textCharacters: 0, contentParts: 0, usage: undefined, finishReason: undefined, error: undefined, continuations: 0, upstreamStartedAt: undefined, upstreamEndedAt: undefined };
 }
 
 /**
@@ -44,14 +49,19 @@ export function createStreamAccounting(clock: ContentClock, tally: StreamTally):
         return undefined;
       case 'finish':
         tally.finishReason = part.finishReason;
+        tally.upstreamEndedAt = performance.now();
         clock.stopIdle();
         return undefined;
       case 'error':
         tally.error = part;
+        tally.upstreamEndedAt = performance.now();
         clock.stopIdle();
         if (tally.usage) return undefined;
         tally.usage = estimateUsage(tally);
         return { type: 'usage', usage: tally.usage };
+      case 'continued':
+        tally.continuations += 1;
+        return undefined;
       case 'response-metadata':
       case 'sources':
         return undefined;
@@ -66,4 +76,13 @@ export function estimateUsage(tally: StreamTally): Usage {
   const promptTokens = Math.ceil(tally.promptCharacters / 4);
   const completionTokens = Math.ceil(tally.textCharacters / 4);
   return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, estimated: true };
+}
+
+/**
+ * Sluice's own added time for a request that started at `startedAt`: everything but the wait on the
+ * upstream, from asking it to its last part (fallbacks and continuations included, as upstream time).
+ */
+export function overheadMs(tally: StreamTally, startedAt: number, now = performance.now()): number {
+  const upstreamStartedAt = tally.upstreamStartedAt ?? now;
+  return Math.max(0, now - startedAt - ((tally.upstreamEndedAt ?? now) - upstreamStartedAt));
 }

@@ -76,6 +76,9 @@ export class ContentClock implements Disposable {
         return;
       }
       this.abort(new StreamAbort('idle_timeout', `No token arrived for ${this.timeouts.idleTimeoutMs} ms`));
+      // A stream that continues past it (`continueOnFailure`) is watched again from now; any other is ending.
+      this.lastContentAt = performance.now();
+      this.armIdle(this.timeouts.idleTimeoutMs);
     }, delayMs);
   }
 

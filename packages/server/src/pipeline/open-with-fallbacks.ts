@@ -35,8 +35,14 @@ export interface OpenedUpstream {
  * `retry-after` is a provider's word about itself: a later target on the same provider waits at least
  * that long, or is skipped when that is longer than `maxRetryAfterMs`. When every target failed, the last
  * failure is thrown, as the HTTP error the client gets.
+ *
+ * `request` may differ per target (a continuation is asked for in each upstream's own way).
  */
-export async function openWithFallbacks(targets: RouteTarget[], request: ChatRequest, options: OpenUpstreamOptions): Promise<OpenedUpstream> {
+export async function openWithFallbacks(
+  targets: RouteTarget[],
+  request: ChatRequest | ((target: RouteTarget) => ChatRequest),
+  options: OpenUpstreamOptions,
+): Promise<OpenedUpstream> {
   const { signal, policy } = options;
   const notBefore = new Map<string, number>();
   let lastFailure: SluiceError | undefined;
@@ -51,7 +57,7 @@ export async function openWithFallbacks(targets: RouteTarget[], request: ChatReq
       await pause(Math.max(policy.fallbackBackoffMs * 2 ** (failures - 1), retryAfterMs), signal);
     }
     try {
-      return { target, parts: await attempt(target, request, options, hasFallback) };
+      return { target, parts: await attempt(target, typeof request === 'function' ? request(target) : request, options, hasFallback) };
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
       const failure = normalizeError(error);

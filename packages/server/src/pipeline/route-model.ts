@@ -1,3 +1,4 @@
+import type { ContinuationTrigger } from '@sluice/protocol';
 import type { Provider } from '../providers/provider.ts';
 import { globPattern } from './glob-pattern.ts';
 
@@ -13,8 +14,26 @@ export interface RouteTarget {
 export interface ModelRoute {
   /** The model name clients see in responses: always the one they asked for. */
   displayModel: string;
+  /**
+   * The `model` label of metrics: a configured name (alias, exact route, the default or demo model) or
+   * the pattern that matched; `other` for a name that reached the default provider unrouted, so that
+   * clients cannot grow the number of series with made-up names.
+   */
+  metricsModel: string;
   /** Tried in order, each only while nothing has reached the client: the route's target, then its fallbacks. */
   targets: RouteTarget[];
+  /** Continue an answer whose upstream fails mid-stream; absent (off) unless the route configures it. */
+  continueOnFailure?: ContinuePolicy;
+}
+
+/**
+ * A route's `continueOnFailure`: when the upstream fails after the first byte for one of the reasons in
+ * `on`, another attempt (the same target again, then the route's fallbacks) goes on with the answer from
+ * the text already sent, at most `max` times per stream.
+ */
+export interface ContinuePolicy {
+  on: ContinuationTrigger[];
+  max: number;
 }
 
 /** A route as configured (SLUICE_ROUTES): a provider and model, and the fallbacks to try when it fails. */
@@ -23,6 +42,7 @@ export interface RouteConfig {
   /** The upstream model name; the requested name when absent. */
   model?: string;
   fallbacks?: { provider: string; model?: string }[];
+  continueOnFailure?: ContinuePolicy;
 }
 
 export interface ModelRouterOptions {
@@ -32,6 +52,8 @@ export interface ModelRouterOptions {
   defaultProvider: string | undefined;
   demo: Provider;
   demoModel: string;
+  /** The model a request that names none gets; a label of its own in metrics. */
+  defaultModel?: string;
   /** Aliases (SLUICE_MODELS): a client's model name → the name routed and sent upstream. */
   models: Record<string, string>;
   /** Model names and `*` patterns → routes. Exact names win; patterns are tried in the order given. */
@@ -54,27 +76,35 @@ export function createModelRouter(options: ModelRouterOptions): (model: string) 
   };
   const demoRoute: ModelRoute = {
     displayModel: options.demoModel,
+    metricsModel: options.demoModel,
     targets: [{ providerName: 'demo', provider: options.demo, upstreamModel: options.demoModel }],
   };
   const patterns = Object.entries(options.routes)
     .filter(([key]) => key.includes('*'))
-    .map(([key, route]) => ({ pattern: globPattern(key), route }));
-  const findRoute = (name: string): RouteConfig | undefined => {
-    const exact = Object.hasOwn(options.routes, name) ? options.routes[name] : undefined;
-    return exact ?? patterns.find(({ pattern }) => pattern.test(name))?.route;
+    .map(([key, route]) => ({ pattern: globPattern(key), route, key }));
+  const findRoute = (name: string): { route: RouteConfig; key: string } | undefined => {
+    if (Object.hasOwn(options.routes, name)) return { route: options.routes[name]!, key: name };
+    const matched = patterns.find(({ pattern }) => pattern.test(name));
+    return matched && { route: matched.route, key: matched.key };
   };
   const defaultProvider = options.defaultProvider;
   const anthropic = options.providers.has('anthropic') ? 'anthropic' : undefined;
 
   return (model) => {
     if (model === options.demoModel || defaultProvider === undefined) return demoRoute;
-    const name = Object.hasOwn(options.models, model) ? (options.models[model] as string) : model;
-    const route = findRoute(name) ?? { provider: anthropic !== undefined && name.startsWith('claude-') ? anthropic : defaultProvider };
+    const aliased = Object.hasOwn(options.models, model);
+    const name = aliased ? (options.models[model] as string) : model;
+    const found = findRoute(name);
+    const toAnthropic = found === undefined && anthropic !== undefined && name.startsWith('claude-');
+    const route = found?.route ?? { provider: toAnthropic ? anthropic : defaultProvider };
+    const metricsModel = aliased || name === options.defaultModel ? model : (found?.key ?? (toAnthropic ? 'claude-*' : 'other'));
     const targets = [route, ...(route.fallbacks ?? [])].map((target) => ({
       providerName: target.provider,
       provider: providerNamed(target.provider),
       upstreamModel: target.model ?? name,
     }));
-    return { displayModel: model, targets };
+    return route.continueOnFailure === undefined
+      ? { displayModel: model, metricsModel, targets }
+      : { displayModel: model, metricsModel, targets, continueOnFailure: route.continueOnFailure };
   };
 }

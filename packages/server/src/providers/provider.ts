@@ -1,4 +1,4 @@
-import type { ChatRequest, StreamPart } from '@sluice/protocol';
+import type { ChatRequest, ContinuationMethod, StreamPart } from '@sluice/protocol';
 
 export interface ProviderStreamOptions {
   /**
@@ -26,5 +26,16 @@ export interface Provider {
   readonly name: string;
   /** True for the built-in demo model, so that every surface can label it. */
   readonly demo: boolean;
+  /** How this upstream is asked to go on with an answer whose stream failed (a route's `continueOnFailure`). */
+  readonly continuation: ProviderContinuation;
   stream(request: ChatRequest, options: ProviderStreamOptions): Promise<AsyncIterable<StreamPart[]>>;
+}
+
+export interface ProviderContinuation {
+  method: ContinuationMethod;
+  /**
+   * True where a final assistant turn must not end in whitespace (Anthropic rejects it): the prefill goes
+   * without its trailing whitespace, and the model writes that whitespace again.
+   */
+  trimsTrailingWhitespace: boolean;
 }

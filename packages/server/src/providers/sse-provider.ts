@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ChatRequest, StreamPart } from '@sluice/protocol';
-import type { Provider } from './provider.ts';
+import type { Provider, ProviderContinuation } from './provider.ts';
 import { openUpstreamEventStream } from './upstream-http.ts';
 
 /** What sets one event-stream API apart: where it listens, how it authenticates, its body and its events. */
@@ -13,6 +13,7 @@ export interface SseProviderSpec {
   apiKey: string | undefined;
   /** Sent with every request (credentials, API version), besides Sluice's `x-request-id`. */
   headers: Record<string, string>;
+  continuation: ProviderContinuation;
   toBody(request: ChatRequest, upstreamModel: string): unknown;
   read(body: Readable): AsyncIterable<StreamPart[]>;
 }
@@ -23,6 +24,7 @@ export function createSseProvider(spec: SseProviderSpec): Provider {
   return {
     name: spec.name,
     demo: false,
+    continuation: spec.continuation,
     async stream(request, streamOptions) {
       const body = await openUpstreamEventStream(spec.pool, {
         url: spec.url,

@@ -13,20 +13,25 @@ import { postChatCompletions } from './routes/chat-completions.ts';
 import { deleteCollection, deleteDocument, getCollection, getCollections, getDocuments, postDocuments } from './routes/collections.ts';
 import { getHealth, getReadiness } from './routes/health.ts';
 import { postMessages } from './routes/messages.ts';
+import { getModels } from './routes/models.ts';
 import { postResponses } from './routes/responses.ts';
+import { cancelBackgroundResponse, getBackgroundResponse } from './routes/responses-background.ts';
 import { postStreamToken } from './routes/stream-tokens.ts';
-import { postUIMessageStream } from './routes/ui-message-stream.ts';
+import { deleteUIMessageStream, getUIMessageStream, postUIMessageStream } from './routes/ui-message-stream.ts';
 import { deleteStream, getStream } from './routes/streams.ts';
 import { serveWebPage } from './routes/web-page.ts';
 
 export interface ServerState extends RelayServices {
   draining: boolean;
+  /** Unix seconds when this instance started. */
+  startedAt: number;
 }
 
 type Handler = (state: ServerState, request: IncomingMessage, response: ServerResponse, url: URL, requestId: string, params: PathParams) => unknown;
 
 /** Every route: path → method → handler. */
 const routes: Record<string, Record<string, Handler>> = {
+  '/v1/models': { GET: (state, _request, response, _url, id) => getModels(state, response, id, state.startedAt) },
   '/v1/chat/completions': { POST: (state, request, response, _url, id) => postChatCompletions(state, request, response, id) },
   '/v1/messages': { POST: (state, request, response, _url, id) => postMessages(state, request, response, id) },
   '/v1/responses': { POST: (state, request, response, _url, id) => postResponses(state, request, response, id) },
@@ -56,6 +61,21 @@ const patternRoutes: { pattern: string; methods: Record<string, Handler> }[] = [
       GET: (state, request, response, url, id, params) => getStream(state, state.draining, request, response, url, params.id!, id),
       DELETE: (state, _request, response, _url, id, params) => deleteStream(state, response, params.id!, id),
     },
+  },
+  {
+    pattern: '/v1/ui-message-stream/{chatId}/stream',
+    methods: {
+      GET: (state, _request, response, _url, id, params) => getUIMessageStream(state, response, params.chatId!, id),
+      DELETE: (state, _request, response, _url, id, params) => deleteUIMessageStream(state, response, params.chatId!, id),
+    },
+  },
+  {
+    pattern: '/v1/responses/{id}',
+    methods: { GET: (state, _request, response, url, id, params) => getBackgroundResponse(state, response, url, params.id!, id) },
+  },
+  {
+    pattern: '/v1/responses/{id}/cancel',
+    methods: { POST: (state, _request, response, _url, id, params) => cancelBackgroundResponse(state, response, params.id!, id) },
   },
   {
     pattern: '/v1/collections/{name}',

@@ -17,8 +17,10 @@ import { answerClientError } from './http/answer-client-error.ts';
 import { toListenError } from './listen-error.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { createTelemetry } from './observability/telemetry.ts';
 import { createStreamHub } from './relay/create-stream-hub.ts';
 import { StreamRegistry } from './relay/stream-registry.ts';
+import { takeOverStream } from './relay/take-over-stream.ts';
 
 export interface StartOptions {
   /** Where settings not given directly are read from; `{}` by default, so embedding code is hermetic. */
@@ -75,22 +77,41 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     await Promise.all([access.close(), pool.close()]);
     throw new SettingsError(refusal);
   }
+  // Loaded only when configured: without an endpoint no OpenTelemetry code runs at all.
+  const telemetry =
+    settings.otelEndpoint === undefined
+      ? undefined
+      : await createTelemetry({ endpoint: settings.otelEndpoint, serviceName: settings.otelServiceName, metricExportIntervalMs: settings.otelMetricExportIntervalMs });
   const state: ServerState = {
     settings: effectiveSettings,
     logger,
     metrics,
     access,
-    routeModel: createModelRouter({ providers, defaultProvider, demo, demoModel: demoModelName, models: settings.models, routes: settings.routes }),
+    routeModel: createModelRouter({
+      providers,
+      defaultProvider,
+      demo,
+      demoModel: demoModelName,
+      defaultModel: effectiveSettings.defaultModel,
+      models: settings.models,
+      routes: settings.routes,
+    }),
     streams,
-    hub: await createStreamHub(effectiveSettings, logger),
+    // Called only once the server runs, after `state` exists: a stream taken over from a dead instance.
+    hub: await createStreamHub(effectiveSettings, logger, (orphan) => {
+      takeOverStream(state, orphan).catch((error: unknown) => logger.error({ stream_id: orphan.meta.streamId, err: error }, 'taking over a stream failed'));
+    }),
     retrieval: createLazyRetrievalStore(effectiveSettings, logger),
+    telemetry,
     draining: false,
+    startedAt: Math.floor(Date.now() / 1000),
   };
   const closeServices = async (): Promise<void> => {
     await pool.close();
     await access.close();
     await state.hub.close();
     await state.retrieval.close();
+    await telemetry?.shutdown();
   };
   const server = createServer({ noDelay: true, requestTimeout: 0 }, (request, response) => {
     void handleRequest(state, request, response);

@@ -14,10 +14,22 @@ export interface StreamMirror {
   hasRemoteReaders(): Promise<boolean>;
   /** Resolves once every added entry is stored. */
   settled(): Promise<void>;
+  /** Calls `listener` with the newest sequence stored after each write, and with Infinity once writing failed. */
+  onStored(listener: (sequence: number) => void): void;
 }
 
 export interface LocalStreamHooks {
   mirror?: StreamMirror;
+  /**
+   * Readers here see only what the mirror has stored, so that whatever a client saw survives this
+   * instance's death: another instance taking the stream over continues after the stored entries, and a
+   * client that saw more would skip or repeat. Set for streams another instance may take over.
+   */
+  readStoredOnly?: boolean;
+  /** The entries of a stream taken over from another instance, which this log continues. */
+  history?: readonly HubEntry[];
+  /** No grace period: the stream generates to its end even when nobody reads it. */
+  background?: boolean;
   /** Called once, right after the terminal entry was appended. */
   onEnded(): void;
 }
@@ -30,6 +42,8 @@ export interface LocalStreamHooks {
 export class LocalStream implements HubProducer {
   readonly meta: StreamMeta;
   readonly log: StreamLog;
+  /** The newest sequence readers here may see (everything, unless they read stored entries only). */
+  readableThrough = Number.POSITIVE_INFINITY;
   private readers = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly handlers: HubStreamHandlers;
@@ -42,6 +56,19 @@ export class LocalStream implements HubProducer {
     this.graceMs = options.graceMs;
     this.hooks = hooks;
     this.log = new StreamLog(options.maxEntries);
+    if (hooks.history !== undefined) this.log.restore(hooks.history);
+    if (hooks.mirror !== undefined && hooks.readStoredOnly) {
+      this.readableThrough = this.log.lastSequence;
+      hooks.mirror.onStored((sequence) => {
+        this.readableThrough = sequence;
+        this.log.wake();
+      });
+    }
+  }
+
+  /** True once readers here have seen, or may see, the terminal entry. */
+  get readableToEnd(): boolean {
+    return this.log.ended && this.readableThrough >= this.log.lastSequence;
   }
 
   get ended(): boolean {
@@ -76,6 +103,11 @@ export class LocalStream implements HubProducer {
     return this.hooks.mirror?.settled() ?? Promise.resolve();
   }
 
+  /** Every entry kept, from the first; throws `gone` when the log no longer starts at the beginning. */
+  entries(): HubEntry[] {
+    return this.log.after(0, Number.POSITIVE_INFINITY);
+  }
+
   /** Stops the generation; false when it had already ended. */
   cancel(): boolean {
     if (this.log.ended) return false;
@@ -86,7 +118,7 @@ export class LocalStream implements HubProducer {
   /** Called by a reader when it closes. */
   readerLeft(): void {
     this.readers -= 1;
-    if (this.readers === 0 && !this.log.ended) this.armGrace();
+    if (this.readers === 0 && !this.log.ended && !this.hooks.background) this.armGrace();
   }
 
   private armGrace(): void {
@@ -130,14 +162,15 @@ class LocalReader implements HubReader {
 
   async next(): Promise<HubEntry[] | undefined> {
     while (!this.closed && !this.finished) {
-      const entries = this.stream.log.after(this.cursor, maxEntriesPerRead);
+      const readable = Math.min(maxEntriesPerRead, this.stream.readableThrough - this.cursor);
+      const entries = readable > 0 ? this.stream.log.after(this.cursor, readable) : [];
       const last = entries.at(-1);
       if (last !== undefined) {
         this.cursor = last.sequence;
         if (isTerminalPart(last.part)) this.finished = true;
         return entries;
       }
-      if (this.stream.ended) break;
+      if (this.stream.readableToEnd) break;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.stream.log.onNextAppend(resolve);

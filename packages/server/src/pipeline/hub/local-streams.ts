@@ -1,5 +1,5 @@
 import type { StreamMeta } from '@sluice/protocol';
-import { LocalStream, type StreamMirror } from './local-stream.ts';
+import { LocalStream, type LocalStreamHooks } from './local-stream.ts';
 import type { HubStreamHandlers, HubStreamOptions } from './stream-hub.ts';
 
 /**
@@ -8,6 +8,8 @@ import type { HubStreamHandlers, HubStreamOptions } from './stream-hub.ts';
  */
 export class LocalStreams {
   private readonly streams = new Map<string, LocalStream>();
+  /** Active keys of unfinished streams → their ids. */
+  private readonly active = new Map<string, string>();
   private readonly expiries = new Set<NodeJS.Timeout>();
   private readonly options: HubStreamOptions;
 
@@ -19,11 +21,18 @@ export class LocalStreams {
     return this.streams.get(streamId);
   }
 
-  create(meta: StreamMeta, handlers: HubStreamHandlers, mirror?: StreamMirror): LocalStream {
+  /** The unfinished stream created here under `activeKey`. */
+  findActive(activeKey: string): string | undefined {
+    return this.active.get(activeKey);
+  }
+
+  create(meta: StreamMeta, handlers: HubStreamHandlers, hooks: Omit<LocalStreamHooks, 'onEnded'> = {}, activeKey?: string): LocalStream {
+    if (activeKey !== undefined) this.active.set(activeKey, meta.streamId);
     const stream = new LocalStream(meta, handlers, this.options, {
-      mirror,
+      ...hooks,
       // Kept `retentionMs` after its end for late readers; the timer must not hold the process open.
       onEnded: () => {
+        if (activeKey !== undefined && this.active.get(activeKey) === meta.streamId) this.active.delete(activeKey);
         const expiry = setTimeout(() => {
           this.expiries.delete(expiry);
           this.streams.delete(meta.streamId);
@@ -40,5 +49,6 @@ export class LocalStreams {
     for (const expiry of this.expiries) clearTimeout(expiry);
     this.expiries.clear();
     this.streams.clear();
+    this.active.clear();
   }
 }

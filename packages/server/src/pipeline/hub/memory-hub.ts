@@ -7,8 +7,8 @@ export function createMemoryHub(options: HubStreamOptions): StreamHub {
   const streams = new LocalStreams(options);
   return {
     shared: false,
-    async create(meta, handlers) {
-      return streams.create(meta, handlers);
+    async create(meta, handlers, options = {}) {
+      return streams.create(meta, handlers, { background: options.background }, options.activeKey);
     },
     async open(streamId, afterSequence): Promise<HubReader> {
       const stream = streams.get(streamId);
@@ -22,6 +22,14 @@ export function createMemoryHub(options: HubStreamOptions): StreamHub {
       const stream = streams.get(streamId);
       if (!stream) return 'not_found';
       return stream.cancel() ? 'cancelled' : 'finished';
+    },
+    async read(streamId) {
+      const stream = streams.get(streamId);
+      if (!stream) throw unknownStream(streamId);
+      return { meta: stream.meta, entries: stream.entries() };
+    },
+    async findActive(activeKey) {
+      return streams.findActive(activeKey);
     },
     async close() {
       streams.clear();

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type ErrorPart, isTerminalPart, type StreamMeta } from '@sluice/protocol';
+import { type ChatRequest, type ErrorPart, isTerminalPart, type StreamMeta } from '@sluice/protocol';
 import { createRedisConnection, redactUrl } from '../redis-connection.ts';
-import { storeUnavailable } from './hub-errors.ts';
+import { fellBehind, storeUnavailable, unknownStream } from './hub-errors.ts';
 import { LocalStreams } from './local-streams.ts';
-import { cancelChannel, parseEntry, resultsOf, streamKeys } from './redis-keys.ts';
+import { activeStreamKey, cancelChannel, parseEntries, parseEntry, releaseOwner, renewOwner, resultsOf, streamKeys } from './redis-keys.ts';
 import { RedisMirror } from './redis-mirror.ts';
 import { endOrphanedStream, openRemoteReader } from './redis-reader.ts';
-import type { CancelOutcome, HubReader, HubStreamHandlers, HubStreamOptions, StreamHub } from './stream-hub.ts';
+import type { CancelOutcome, HubCreateOptions, HubProducer, HubReader, HubStreamHandlers, HubStreamOptions, OrphanedStream, StreamHub } from './stream-hub.ts';
 
 export interface HubLogger {
   info(details: object, message: string): void;
@@ -19,6 +19,11 @@ export interface RedisHubOptions extends HubStreamOptions {
   /** Without a renewal for this long, an owner is taken for dead and its readers get a terminal `error`. */
   ownerTtlMs: number;
   logger: HubLogger;
+  /**
+   * Continues a stream whose owner died, once this instance claimed it (only streams created with a
+   * `takeoverRequest`). Without it such streams end with an `error`, as every other orphan does.
+   */
+  takeOver?(orphan: OrphanedStream): void;
 }
 
 /** A command that gets no answer in this long fails, so an unreachable Redis never hangs a request. */
@@ -83,15 +88,22 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
     for (const streamId of owned) {
       const keys = streamKeys(streamId);
       // A live stream's log and meta outlive a quiet upstream: retention counts from its last renewal.
-      pipeline
-        .set(keys.owner, instanceId, 'PX', options.ownerTtlMs)
+      renewOwner(pipeline, keys.owner, instanceId, options.ownerTtlMs)
         .exists(keys.cancelled)
         .pexpire(keys.log, options.retentionMs)
-        .pexpire(keys.meta, options.retentionMs);
+        .pexpire(keys.meta, options.retentionMs)
+        .pexpire(keys.request, options.retentionMs);
     }
     const results = resultsOf(await pipeline.exec());
     owned.forEach((streamId, index) => {
-      if (results[index * 4 + 1] === 1) streams.get(streamId)?.cancel();
+      if (results[index * 5] === 0) {
+        // This instance stalled past its lease and another took the stream over: two must not generate it.
+        mirrored.delete(streamId);
+        logger.warn({ stream_id: streamId }, 'another instance took over this stream while this one stalled; stopping it here');
+        streams.get(streamId)?.cancel();
+      } else if (results[index * 5 + 1] === 1) {
+        streams.get(streamId)?.cancel();
+      }
     });
   };
   // One timer for every stream this instance owns: a pipeline of renewals, not a timer per stream.
@@ -102,35 +114,80 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
   }, Math.max(50, Math.floor(options.ownerTtlMs / 3)));
   renewal.unref();
 
-  async function startMirror(meta: StreamMeta): Promise<RedisMirror | undefined> {
-    const keys = streamKeys(meta.streamId);
-    const mirror = new RedisMirror(redis, keys, {
+  function createMirror(streamId: string, activeKey?: string): RedisMirror {
+    return new RedisMirror(redis, streamKeys(streamId), {
       maxEntries: options.maxEntries,
       retentionMs: options.retentionMs,
+      instanceId,
+      active: activeKey === undefined ? undefined : { key: activeStreamKey(activeKey), streamId },
       onFailure: (error) => {
-        mirrored.delete(meta.streamId);
-        logger.warn({ stream_id: meta.streamId, err: error }, 'Writing a stream to Redis failed: it continues on this instance only');
+        mirrored.delete(streamId);
+        logger.warn({ stream_id: streamId, err: error }, 'Writing a stream to Redis failed: it continues on this instance only');
       },
     });
+  }
+
+  async function startMirror(meta: StreamMeta, createOptions: HubCreateOptions): Promise<RedisMirror | undefined> {
+    const { takeoverRequest, activeKey } = createOptions;
+    const keys = streamKeys(meta.streamId);
+    const pipeline = redis
+      .pipeline()
+      .set(keys.meta, JSON.stringify(meta), 'PX', options.retentionMs)
+      .set(keys.owner, instanceId, 'PX', options.ownerTtlMs);
+    if (takeoverRequest !== undefined) pipeline.set(keys.request, JSON.stringify(takeoverRequest), 'PX', options.retentionMs);
+    if (activeKey !== undefined) pipeline.set(activeStreamKey(activeKey), meta.streamId, 'PX', options.retentionMs);
     try {
-      resultsOf(
-        await redis
-          .pipeline()
-          .set(keys.meta, JSON.stringify(meta), 'PX', options.retentionMs)
-          .set(keys.owner, instanceId, 'PX', options.ownerTtlMs)
-          .exec(),
-      );
+      resultsOf(await pipeline.exec());
     } catch {
       return undefined;
     }
     mirrored.add(meta.streamId);
-    return mirror;
+    return createMirror(meta.streamId, activeKey);
+  }
+
+  /**
+   * Claims a stream whose owner is gone, for `takeOver`; true when it is being continued (here, or by
+   * another instance that claimed it first), false when it cannot be (not a takeover stream, or its log
+   * no longer starts at the beginning, so its text cannot be known) and should end as an orphan.
+   */
+  async function claimOrphan(streamId: string): Promise<boolean> {
+    const takeOver = options.takeOver;
+    if (takeOver === undefined) return false;
+    const keys = streamKeys(streamId);
+    try {
+      const [requestJson, metaJson] = (await redis.mget(keys.request, keys.meta)) as [string | null, string | null];
+      if (requestJson === null || metaJson === null) return false;
+      // SET NX: of all the instances that noticed, exactly one wins the stream.
+      if ((await redis.set(keys.owner, instanceId, 'PX', options.ownerTtlMs, 'NX')) !== 'OK') return true;
+      const history = parseEntries((await redis.xrange(keys.log, '-', '+')) as [string, string[]][]);
+      const last = history.at(-1);
+      if ((history.length > 0 && history[0]!.sequence !== 1) || (last !== undefined && isTerminalPart(last.part))) {
+        resultsOf(await releaseOwner(redis.pipeline(), keys.owner, instanceId).exec());
+        return last !== undefined && isTerminalPart(last.part);
+      }
+      const meta = JSON.parse(metaJson) as StreamMeta;
+      logger.info({ stream_id: streamId, after_sequence: last?.sequence ?? 0 }, 'the instance generating this stream is gone; continuing it here');
+      takeOver({
+        meta,
+        request: JSON.parse(requestJson) as ChatRequest,
+        history,
+        adopt: (handlers): HubProducer => {
+          mirrored.add(streamId);
+          return streams.create(meta, handlers, { mirror: createMirror(streamId), readStoredOnly: true, history });
+        },
+      });
+      return true;
+    } catch (error) {
+      throw storeUnavailable(error);
+    }
   }
 
   return {
     shared: true,
-    async create(meta: StreamMeta, handlers: HubStreamHandlers) {
-      return streams.create(meta, handlers, await startMirror(meta));
+    async create(meta: StreamMeta, handlers: HubStreamHandlers, createOptions: HubCreateOptions = {}) {
+      const mirror = await startMirror(meta, createOptions);
+      const hooks = { mirror, readStoredOnly: createOptions.takeoverRequest !== undefined, background: createOptions.background };
+      return streams.create(meta, handlers, hooks, createOptions.activeKey);
     },
     async open(streamId, afterSequence): Promise<HubReader> {
       const local = streams.get(streamId);
@@ -140,6 +197,7 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
         maxEntries: options.maxEntries,
         graceMs: options.graceMs,
         blockMs,
+        claimOrphan,
       });
     },
     async meta(streamId) {
@@ -182,6 +240,31 @@ export async function createRedisHub(options: RedisHubOptions): Promise<StreamHu
       } catch (error) {
         throw storeUnavailable(error);
       }
+    },
+    async findActive(activeKey) {
+      const local = streams.findActive(activeKey);
+      if (local !== undefined) return local;
+      try {
+        return (await redis.get(activeStreamKey(activeKey))) ?? undefined;
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+    },
+    async read(streamId) {
+      const local = streams.get(streamId);
+      if (local) return { meta: local.meta, entries: local.entries() };
+      const keys = streamKeys(streamId);
+      let results: unknown[];
+      try {
+        results = resultsOf(await redis.pipeline().get(keys.meta).xrange(keys.log, '-', '+').exec());
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+      const [metaJson, raw] = results as [string | null, [string, string[]][]];
+      if (metaJson === null) throw unknownStream(streamId);
+      const entries = parseEntries(raw);
+      if (entries.length > 0 && entries[0]!.sequence !== 1) throw fellBehind(0, entries[0]!.sequence, options.maxEntries);
+      return { meta: JSON.parse(metaJson) as StreamMeta, entries };
     },
     async close() {
       clearInterval(renewal);

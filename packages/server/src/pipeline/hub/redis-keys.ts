@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import type { StreamPart } from '@sluice/protocol';
 import type { HubEntry } from './hub-entry.ts';
 
@@ -16,11 +17,28 @@ export interface StreamKeys {
   readers: string;
   /** Set by a cancel from another instance, in case its pub/sub message does not reach the owner. */
   cancelled: string;
+  /**
+   * The ChatRequest as sent upstream, JSON, kept while the stream may be taken over: present only for
+   * streams whose route continues failures, so that another instance can continue one whose owner died.
+   */
+  request: string;
 }
 
 export function streamKeys(streamId: string): StreamKeys {
   const base = `sluice:stream:{${streamId}}`;
-  return { log: `${base}:log`, meta: `${base}:meta`, owner: `${base}:owner`, readers: `${base}:readers`, cancelled: `${base}:cancelled` };
+  return {
+    log: `${base}:log`,
+    meta: `${base}:meta`,
+    owner: `${base}:owner`,
+    readers: `${base}:readers`,
+    cancelled: `${base}:cancelled`,
+    request: `${base}:request`,
+  };
+}
+
+/** Where the id of the unfinished stream created under an active key (an AI SDK chat id) is kept. */
+export function activeStreamKey(activeKey: string): string {
+  return `sluice:active:{${activeKey}}`;
 }
 
 /** Every instance subscribes; the message is a stream id, acted on by the instance that owns it. */
@@ -52,4 +70,20 @@ export function resultsOf(results: [Error | null, unknown][] | null): unknown[] 
     if (error) throw error;
     return value;
   });
+}
+
+// Compare-and-act on the owner key, so that only the instance that holds a stream renews or releases it
+// (the release also serves an active key, which names a stream id).
+// A lease that lapsed unclaimed (this instance stalled, nobody noticed) is taken again.
+const renewIfOwnerScript =
+  "local owner = redis.call('get', KEYS[1]) if owner == ARGV[1] or not owner then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end return 0";
+const releaseIfOwnerScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/** Queues the renewal of `instanceId`'s lease on `ownerKey`; its result is 1, or 0 when another instance holds it now. */
+export function renewOwner(pipeline: ChainableCommander, ownerKey: string, instanceId: string, ttlMs: number): ChainableCommander {
+  return pipeline.eval(renewIfOwnerScript, 1, ownerKey, instanceId, String(ttlMs));
+}
+
+export function releaseOwner(pipeline: ChainableCommander, ownerKey: string, instanceId: string): ChainableCommander {
+  return pipeline.eval(releaseIfOwnerScript, 1, ownerKey, instanceId);
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { isTerminalPart } from '@sluice/protocol';
 import type { HubEntry } from './hub-entry.ts';
 import type { StreamMirror } from './local-stream.ts';
-import { entryId, resultsOf, type StreamKeys } from './redis-keys.ts';
+import { entryId, releaseOwner, resultsOf, type StreamKeys } from './redis-keys.ts';
 
 /**
  * Pipelines start at most this often per stream. Only readers on other instances wait for them (readers
@@ -16,6 +16,10 @@ const minWriteIntervalMs = 5;
 export interface RedisMirrorOptions {
   maxEntries: number;
   retentionMs: number;
+  /** The instance writing, which holds the stream's owner key. */
+  instanceId: string;
+  /** The stream's active key in Redis (see `activeStreamKey`) and its id there, released with the owner key at its end. */
+  active?: { key: string; streamId: string };
   /** Called once when a write fails; from then on the stream is served from this instance only. */
   onFailure(error: unknown): void;
 }
@@ -31,6 +35,7 @@ export class RedisMirror implements StreamMirror {
   private pending: HubEntry[] = [];
   private flushing: Promise<void> | undefined;
   private lastWriteAt = Number.NEGATIVE_INFINITY;
+  private storedListener: ((sequence: number) => void) | undefined;
   private readonly redis: Redis;
   private readonly keys: StreamKeys;
   private readonly options: RedisMirrorOptions;
@@ -54,6 +59,10 @@ export class RedisMirror implements StreamMirror {
     } catch {
       return false;
     }
+  }
+
+  onStored(listener: (sequence: number) => void): void {
+    this.storedListener = listener;
   }
 
   settled(): Promise<void> {
@@ -82,13 +91,21 @@ export class RedisMirror implements StreamMirror {
     const pipeline = this.redis.pipeline();
     for (const entry of batch) pipeline.xadd(log, 'MAXLEN', '~', maxEntries, entryId(entry.sequence), 'part', JSON.stringify(entry.part));
     pipeline.pexpire(log, this.options.retentionMs).pexpire(meta, this.options.retentionMs);
-    if (isTerminalPart(batch[batch.length - 1]!.part)) pipeline.del(owner);
+    const last = batch[batch.length - 1]!;
+    // Only its owner's key: an instance that lost the stream to a takeover must not end the new owner's lease.
+    if (isTerminalPart(last.part)) {
+      releaseOwner(pipeline, owner, this.options.instanceId);
+      // Only if it still names this stream: a later stream of the same chat may have taken the name.
+      if (this.options.active !== undefined) releaseOwner(pipeline, this.options.active.key, this.options.active.streamId);
+    }
     try {
       resultsOf(await pipeline.exec());
+      this.storedListener?.(last.sequence);
     } catch (error) {
       this.failed = true;
       this.pending = [];
       this.options.onFailure(error);
+      this.storedListener?.(Number.POSITIVE_INFINITY);
     }
   }
 }

@@ -12,6 +12,8 @@ export interface RemoteReaderOptions {
   graceMs: number;
   /** How long one blocking read waits before the reader checks that the owner is still alive. */
   blockMs: number;
+  /** Asked when the owner is gone: true when the stream is being taken over, so the reader keeps tailing. */
+  claimOrphan(streamId: string): Promise<boolean>;
 }
 
 const maxEntriesPerRead = 512;
@@ -110,7 +112,7 @@ class RemoteReader implements HubReader {
       this.renewPresence();
       const first = entries[0];
       if (first === undefined) {
-        if (await this.ownerIsGone()) await this.endOrphaned();
+        if ((await this.ownerIsGone()) && !(await this.options.claimOrphan(this.meta.streamId))) await this.endOrphaned();
         continue;
       }
       if (first.sequence > this.cursor + 1) throw fellBehind(this.cursor, first.sequence, this.options.maxEntries);

@@ -1,4 +1,4 @@
-import type { StreamMeta, StreamPart } from '@sluice/protocol';
+import type { ChatRequest, StreamMeta, StreamPart } from '@sluice/protocol';
 import type { HubEntry } from './hub-entry.ts';
 
 /**
@@ -11,7 +11,7 @@ export interface StreamHub {
   /** True when other instances can read and cancel this hub's streams, so a draining instance may send its readers elsewhere. */
   readonly shared: boolean;
   /** Starts the log of a stream generated on this instance. */
-  create(meta: StreamMeta, handlers: HubStreamHandlers): Promise<HubProducer>;
+  create(meta: StreamMeta, handlers: HubStreamHandlers, options?: HubCreateOptions): Promise<HubProducer>;
   /**
    * A reader of the entries after `afterSequence` (0: from the first part, the `meta` event being 0).
    * Throws a SluiceError: `not_found` for an unknown or expired stream, `gone` when those entries are no
@@ -23,6 +23,13 @@ export interface StreamHub {
   meta(streamId: string): Promise<StreamMeta | undefined>;
   /** Stops a stream wherever it is generated. */
   cancel(streamId: string): Promise<CancelOutcome>;
+  /**
+   * Every entry of a stream kept now, without waiting for more: what a poll of a background response
+   * shows. Throws as `open` does (`not_found`, `gone` when its start is no longer kept, `overloaded`).
+   */
+  read(streamId: string): Promise<{ meta: StreamMeta; entries: HubEntry[] }>;
+  /** The id of the unfinished stream created under `activeKey`, if any (on any instance, when shared). */
+  findActive(activeKey: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -33,6 +40,33 @@ export interface HubStreamOptions {
   retentionMs: number;
   /** How long a stream that lost its last reader keeps generating before it is abandoned. */
   graceMs: number;
+}
+
+export interface HubCreateOptions {
+  /**
+   * The request as sent upstream, for a stream another instance may take over if this one dies (a route
+   * that continues failures): a shared hub keeps it beside the log, and readers here see only entries
+   * stored where every instance can read them. Ignored by a hub that is not shared.
+   */
+  takeoverRequest?: ChatRequest;
+  /** Generates to its end with or without readers (no grace period); only a cancel stops it early. */
+  background?: boolean;
+  /**
+   * A name the stream is found by while it generates (an AI SDK chat id), for `findActive`; a later
+   * stream under the same name takes it over.
+   */
+  activeKey?: string;
+}
+
+/** A stream whose owner died, claimed by this instance so that it continues it. */
+export interface OrphanedStream {
+  meta: StreamMeta;
+  /** The request as the first owner sent it upstream. */
+  request: ChatRequest;
+  /** Every entry stored so far, from sequence 1. */
+  history: HubEntry[];
+  /** Makes this instance the stream's producer; its appends continue the history's numbering. */
+  adopt(handlers: HubStreamHandlers): HubProducer;
 }
 
 /** Why the hub asks the generation to stop. */

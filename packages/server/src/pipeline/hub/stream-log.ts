@@ -42,12 +42,26 @@ export class StreamLog {
       this.firstSequence += dropped;
     }
     if (isTerminalPart(part)) this.ended = true;
-    if (this.waiters.length > 0) {
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const wake of waiters) wake();
-    }
+    this.wake();
     return entry;
+  }
+
+  /**
+   * Starts the log where another instance's left off (a takeover): `entries` are that stream's, numbered
+   * from 1 and contiguous; the next append continues their numbering.
+   */
+  restore(entries: readonly HubEntry[]): void {
+    this.entries = entries.slice(-this.maxEntries);
+    this.firstSequence = this.entries[0]?.sequence ?? 1;
+    this.nextSequence = (entries.at(-1)?.sequence ?? 0) + 1;
+  }
+
+  /** Wakes every waiting reader (after an append, or when more of the log became readable). */
+  wake(): void {
+    if (this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Throws `gone` when some entries after `sequence` are no longer kept. */

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { SluiceError, type StreamPart } from '@sluice/protocol';
+import { type ContinuationMethod, SluiceError, type StreamPart } from '@sluice/protocol';
 import type { Provider } from '../provider.ts';
 import { mapSseStream, parseJsonData } from '../map-sse-stream.ts';
 import { createSseProvider } from '../sse-provider.ts';
@@ -13,6 +13,8 @@ export interface AnthropicMessagesProviderOptions {
   baseUrl: string;
   apiKey: string | undefined;
   pool: Dispatcher;
+  /** How a cut answer is continued (a route's `continueOnFailure`). @default 'prefill' */
+  continuation?: ContinuationMethod;
   /** Sent as `max_tokens`, which Anthropic requires, when the client set no limit. */
   defaultMaxTokens: number;
 }
@@ -27,6 +29,7 @@ export function createAnthropicMessagesProvider(options: AnthropicMessagesProvid
     pool: options.pool,
     apiKey: options.apiKey,
     headers,
+    continuation: { method: options.continuation ?? 'prefill', trimsTrailingWhitespace: true },
     toBody: (request, upstreamModel) => toAnthropicMessagesBody(request, upstreamModel, options.defaultMaxTokens),
     read: readAnthropicMessagesStream,
   });

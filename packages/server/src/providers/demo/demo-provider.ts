@@ -23,6 +23,8 @@ export function createDemoProvider(options: DemoProviderOptions): Provider {
   return {
     name: 'demo',
     demo: true,
+    // The demo answers the last user message afresh; it never fails mid-stream, so nothing continues it.
+    continuation: { method: 'instruction', trimsTrailingWhitespace: false },
     async stream(request, streamOptions) {
       const parameters = readDemoParameters(request.parameters);
       const reply = composeDemoReply(request, parameters);

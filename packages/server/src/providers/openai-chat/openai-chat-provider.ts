@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { SluiceError, type StreamPart } from '@sluice/protocol';
+import { type ContinuationMethod, SluiceError, type StreamPart } from '@sluice/protocol';
 import type { Provider } from '../provider.ts';
 import { mapSseStream, parseJsonData } from '../map-sse-stream.ts';
 import { createSseProvider } from '../sse-provider.ts';
@@ -13,6 +13,8 @@ export interface OpenAIChatProviderOptions {
   baseUrl: string;
   apiKey: string | undefined;
   pool: Dispatcher;
+  /** How a cut answer is continued (a route's `continueOnFailure`). @default 'instruction' */
+  continuation?: ContinuationMethod;
 }
 
 /** OpenAI Chat Completions and every server that speaks it (vLLM, Ollama, llama.cpp server). */
@@ -23,6 +25,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions): Pr
     pool: options.pool,
     apiKey: options.apiKey,
     headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+    continuation: { method: options.continuation ?? 'instruction', trimsTrailingWhitespace: false },
     toBody: toChatCompletionsBody,
     read: readChatCompletionStream,
   });

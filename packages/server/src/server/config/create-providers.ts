@@ -35,9 +35,9 @@ export function createProviders(settings: Settings, pool: Dispatcher): Configure
 function createProvider(config: ProviderConfig, settings: Settings, pool: Dispatcher): Provider {
   switch (config.type) {
     case 'openai-chat':
-      return createOpenAIChatProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, pool });
+      return createOpenAIChatProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, pool, continuation: config.continuation });
     case 'openai-responses':
-      return createOpenAIResponsesProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, pool });
+      return createOpenAIResponsesProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, pool, continuation: config.continuation });
     case 'anthropic-messages':
       // Anthropic's SDKs take the API root; a base URL that ends in /v1, as OpenAI's do, is accepted too.
       return createAnthropicMessagesProvider({
@@ -45,6 +45,7 @@ function createProvider(config: ProviderConfig, settings: Settings, pool: Dispat
         apiKey: config.apiKey,
         pool,
         defaultMaxTokens: settings.anthropicMaxTokens,
+        continuation: config.continuation,
       });
     default:
       throw new Error(`Unknown provider type ${JSON.stringify(config.type satisfies never)}`);

@@ -3,7 +3,8 @@
  * table of settings in settings.ts, which uses them.
  */
 
-import type { RouteConfig } from '../../pipeline/route-model.ts';
+import type { ContinuationMethod } from '@sluice/protocol';
+import type { ContinuePolicy, RouteConfig } from '../../pipeline/route-model.ts';
 
 export type ProviderType = 'openai-chat' | 'openai-responses' | 'anthropic-messages';
 
@@ -13,7 +14,12 @@ export interface ProviderConfig {
   /** For OpenAI types the base URL with its version path (http://localhost:8000/v1); for Anthropic the API root. */
   baseUrl: string;
   apiKey?: string;
+  /** How a cut answer is continued: `prefill` by default for anthropic-messages, `instruction` for the OpenAI types. */
+  continuation?: ContinuationMethod;
 }
+
+const continuationMethods: readonly ContinuationMethod[] = ['prefill', 'continue-final-message', 'instruction'];
+const continuationTriggers = ['connection', 'timeout', 'upstream_error'] as const;
 
 const providerTypes: readonly ProviderType[] = ['openai-chat', 'openai-responses', 'anthropic-messages'];
 
@@ -30,10 +36,13 @@ export function checkProviders(value: unknown): Record<string, ProviderConfig> {
     const where = `provider ${JSON.stringify(name)}`;
     if ((builtInProviderNames as readonly string[]).includes(name)) throw new Error(`${where} is built in; choose another name`);
     if (!isPlainObject(config)) throw new Error(`${where} must be an object`);
-    for (const key of Object.keys(config)) if (!['type', 'baseUrl', 'apiKey'].includes(key)) throw new Error(`${where} has an unknown field "${key}"`);
+    for (const key of Object.keys(config)) if (!['type', 'baseUrl', 'apiKey', 'continuation'].includes(key)) throw new Error(`${where} has an unknown field "${key}"`);
     if (!providerTypes.includes(config.type as ProviderType)) throw new Error(`${where}: "type" must be one of ${providerTypes.join(', ')}`);
     if (typeof config.baseUrl !== 'string' || !/^https?:\/\/[^/]/.test(config.baseUrl)) throw new Error(`${where}: "baseUrl" must be an http(s) URL`);
     if (config.apiKey !== undefined && typeof config.apiKey !== 'string') throw new Error(`${where}: "apiKey" must be a string`);
+    if (config.continuation !== undefined && !continuationMethods.includes(config.continuation as ContinuationMethod)) {
+      throw new Error(`${where}: "continuation" must be one of ${continuationMethods.join(', ')}, got ${JSON.stringify(config.continuation)}`);
+    }
     config.baseUrl = config.baseUrl.replace(/\/+$/, '');
   }
   return value as Record<string, ProviderConfig>;
@@ -51,8 +60,9 @@ export function checkRoutes(value: unknown): Record<string, RouteConfig> {
   for (const [name, route] of Object.entries(value)) {
     const where = `route ${JSON.stringify(name)}`;
     checkTarget(route, where);
-    const { fallbacks, ...rest } = route as Record<string, unknown>;
+    const { fallbacks, continueOnFailure, ...rest } = route as Record<string, unknown>;
     for (const key of Object.keys(rest)) if (!['provider', 'model'].includes(key)) throw new Error(`${where} has an unknown field "${key}"`);
+    if (continueOnFailure !== undefined) checkContinuePolicy(continueOnFailure, `${where}: "continueOnFailure"`);
     if (fallbacks === undefined) continue;
     if (!Array.isArray(fallbacks)) throw new Error(`${where}: "fallbacks" must be an array`);
     for (const [index, fallback] of fallbacks.entries()) {
@@ -61,6 +71,17 @@ export function checkRoutes(value: unknown): Record<string, RouteConfig> {
     }
   }
   return value as Record<string, RouteConfig>;
+}
+
+function checkContinuePolicy(value: unknown, where: string): ContinuePolicy {
+  if (!isPlainObject(value)) throw new Error(`${where} must be an object such as {"on":["connection","timeout","upstream_error"],"max":2}`);
+  for (const key of Object.keys(value)) if (!['on', 'max'].includes(key)) throw new Error(`${where} has an unknown field "${key}"`);
+  const { on, max } = value;
+  if (!Array.isArray(on) || on.length === 0 || on.some((trigger) => !(continuationTriggers as readonly unknown[]).includes(trigger))) {
+    throw new Error(`${where}: "on" must be a non-empty array of ${continuationTriggers.join(', ')}, got ${JSON.stringify(on)}`);
+  }
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 10) throw new Error(`${where}: "max" must be a whole number from 1 to 10, got ${JSON.stringify(max)}`);
+  return value as unknown as ContinuePolicy;
 }
 
 /** The providers the settings configure, by the names routes use. */

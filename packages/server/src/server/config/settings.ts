@@ -189,7 +189,7 @@ export const settingDefinitions = {
   providers: json(
     'SLUICE_PROVIDERS',
     {},
-    'More upstreams, JSON: {"<name>":{"type":"openai-chat|openai-responses|anthropic-messages","baseUrl":"...","apiKey":"..."}}.',
+    'More upstreams, JSON: {"<name>":{"type":"openai-chat|openai-responses|anthropic-messages","baseUrl":"...","apiKey":"...","continuation":"prefill|continue-final-message|instruction"}}. continuation: how a cut answer is continued (default prefill for anthropic-messages, instruction otherwise).',
     '{"local":{"type":"openai-chat","baseUrl":"http://localhost:8000/v1"}}',
     checkProviders,
     true,
@@ -197,7 +197,7 @@ export const settingDefinitions = {
   routes: json(
     'SLUICE_ROUTES',
     {},
-    'Routes, JSON: {"<model or pattern with *>":{"provider":"<name>","model":"<upstream model>","fallbacks":[{"provider":"<name>","model":"..."}]}}. Exact names win over patterns; patterns are tried in order. Unrouted claude-* go to "anthropic" when configured, the rest to "openai" (else "anthropic").',
+    'Routes, JSON: {"<model or pattern with *>":{"provider":"<name>","model":"<upstream model>","fallbacks":[{"provider":"<name>","model":"..."}],"continueOnFailure":{"on":["connection","timeout","upstream_error"],"max":2}}}. Exact names win over patterns; patterns are tried in order. Unrouted claude-* go to "anthropic" when configured, the rest to "openai" (else "anthropic"). continueOnFailure (off by default): continue an answer whose upstream fails mid-stream.',
     '{"claude-*":{"provider":"anthropic"}}',
     checkRoutes,
   ),
@@ -216,7 +216,7 @@ export const settingDefinitions = {
   sseRetryMs: milliseconds('SLUICE_SSE_RETRY_MS', 1_000, 'The `retry:` sent on resumable streams: how long an EventSource waits before it reconnects.'),
   resumeLogEntries: integer('SLUICE_RESUME_LOG_ENTRIES', 10_000, 'Per resumable stream: parts kept for replay (at least this many); a reader further behind gets a `gone` error.', 16, 1_000_000),
   resumeRetentionMs: milliseconds('SLUICE_RESUME_RETENTION_MS', 600_000, 'How long a resumable stream can still be replayed after its last part.'),
-  redisOwnerTtlMs: milliseconds('SLUICE_REDIS_OWNER_TTL_MS', 3_000, 'With Redis: an instance that stops renewing its liveness key for this long is taken for dead, and readers of its streams get an `error`.', 100),
+  redisOwnerTtlMs: milliseconds('SLUICE_REDIS_OWNER_TTL_MS', 3_000, 'With Redis: an instance that stops renewing its liveness key for this long is taken for dead: readers of its streams get an `error`, or, on a route with continueOnFailure, another instance takes them over.', 100),
   databaseUrl: postgresUrl('DATABASE_URL', 'PostgreSQL for document collections, shared by every instance using it. Without it collections live in the SQLite file SLUICE_RETRIEVAL_SQLITE_PATH.'),
   retrievalSqlitePath: string('SLUICE_RETRIEVAL_SQLITE_PATH', '.data/retrieval.db', 'The SQLite file of document collections when DATABASE_URL is not set (created on first use, with its folder). One Sluice process per file.'),
   embeddingsBaseUrl: url('SLUICE_EMBEDDINGS_BASE_URL', undefined, 'An OpenAI-compatible embeddings API root (https://api.openai.com/v1, http://localhost:11434/v1). With it, retrieval is hybrid: lexical and vector rankings fused.'),
@@ -244,6 +244,13 @@ export const settingDefinitions = {
   sessionTtlMs: milliseconds('SLUICE_SESSION_TTL_MS', 43_200_000, 'Lifetime of the chat page\'s session cookie (set by POST /v1/stream-tokens with {"cookie":true}).'),
   demoTokensPerSecond: integer('SLUICE_DEMO_TOKENS_PER_SECOND', 40, 'Pace of the built-in demo model.', 1, 100_000),
   demoFirstTokenDelayMs: milliseconds('SLUICE_DEMO_FIRST_TOKEN_DELAY_MS', 350, 'The demo model\'s "thinking" time before its first token.', 0),
+  otelEndpoint: url(
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    undefined,
+    'OpenTelemetry: an OTLP/HTTP collector (http://localhost:4318). With it, a span per stream and the GenAI metrics are exported (/v1/traces, /v1/metrics); without it no telemetry code is loaded.',
+  ),
+  otelServiceName: string('OTEL_SERVICE_NAME', 'sluice', 'OpenTelemetry: the service.name of what Sluice exports.'),
+  otelMetricExportIntervalMs: milliseconds('OTEL_METRIC_EXPORT_INTERVAL', 60_000, 'OpenTelemetry: how often metrics are exported, in milliseconds.', 100),
   logLevel: string('SLUICE_LOG_LEVEL', 'info', 'Log level: fatal, error, warn, info, debug, trace or silent.', {
     test: /^(fatal|error|warn|info|debug|trace|silent)$/,
     expected: 'one of fatal, error, warn, info, debug, trace, silent',

@@ -10,11 +10,16 @@ export function createMetrics() {
   return {
     registry,
     activeStreams: new Gauge({ name: 'sluice_active_streams', help: 'Streams being relayed now', labelNames: ['route'] as const, registers: [registry] }),
-    streams: new Counter({ name: 'sluice_streams_total', help: 'Streams ended, by route and outcome', labelNames: ['route', 'outcome'] as const, registers: [registry] }),
+    streams: new Counter({
+      name: 'sluice_streams_total',
+      help: 'Streams ended, by route, outcome, model (as routed; see README) and provider',
+      labelNames: ['route', 'outcome', 'model', 'provider'] as const,
+      registers: [registry],
+    }),
     timeToFirstToken: new Histogram({
       name: 'sluice_time_to_first_token_seconds',
       help: 'From request to the first token relayed',
-      labelNames: ['route'] as const,
+      labelNames: ['route', 'model', 'provider'] as const,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers: [registry],
     }),
@@ -25,7 +30,19 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: [registry],
     }),
-    tokensRelayed: new Counter({ name: 'sluice_tokens_relayed_total', help: 'Content deltas relayed to clients', labelNames: ['route'] as const, registers: [registry] }),
+    tokensRelayed: new Counter({
+      name: 'sluice_tokens_relayed_total',
+      help: 'Content deltas relayed to clients',
+      labelNames: ['route', 'model', 'provider'] as const,
+      registers: [registry],
+    }),
+    overhead: new Histogram({
+      name: 'sluice_overhead_seconds',
+      help: "Sluice's own added time per request: its total time minus the time spent waiting on the upstream",
+      labelNames: ['route'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
     cancellations: new Counter({ name: 'sluice_cancellations_total', help: 'Streams ended early, by reason', labelNames: ['reason'] as const, registers: [registry] }),
     usageTokens: new Counter({
       name: 'sluice_usage_tokens_total',

@@ -1,16 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import type { Admission } from '../../pipeline/access/admit-chat.ts';
-import { createStreamAccounting, createStreamTally, estimateUsage, type StreamTally } from '../../pipeline/account-stream.ts';
+import { createStreamAccounting, createStreamTally, estimateUsage, overheadMs, type StreamTally } from '../../pipeline/account-stream.ts';
 import { ContentClock } from '../../pipeline/content-clock.ts';
+import type { ContinuedStream } from '../../pipeline/continuation/continue-on-failure.ts';
+import { continuationOfRoute } from '../../pipeline/continuation/continuation-of-route.ts';
 import { guardUpstream } from '../../pipeline/guard-upstream.ts';
 import { mergeDeltas } from '../../pipeline/merge-deltas.ts';
 import { openWithFallbacks } from '../../pipeline/open-with-fallbacks.ts';
 import { citeSources } from '../../pipeline/retrieval/cite-sources.ts';
 import { groundChatRequest, type Grounding, type RetrievalPlan } from '../../pipeline/retrieval/ground-chat-request.ts';
 import type { StreamHub } from '../../pipeline/hub/stream-hub.ts';
-import type { ModelRoute } from '../../pipeline/route-model.ts';
+import type { ModelRoute, RouteTarget } from '../../pipeline/route-model.ts';
 import { StreamAbort } from '../../pipeline/stream-abort.ts';
-import { assertNever, type ChatRequest, normalizeError, SluiceError, type StreamPart, type Usage } from '@sluice/protocol';
+import { assertNever, type ChatRequest, normalizeError, SluiceError, type StreamPart } from '@sluice/protocol';
 import { abortReason } from '../../providers/upstream-http.ts';
 import type { AccessControl } from '../access/access-control.ts';
 import type { LazyRetrievalStore } from '../config/lazy-retrieval-store.ts';
@@ -21,22 +23,27 @@ import { writeEventStreamHead } from '../http/event-stream-head.ts';
 import { sendJson, sendJsonError } from '../http/send-json.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SluiceMetrics } from '../observability/metrics.ts';
+import type { StreamTelemetry } from '../observability/telemetry.ts';
 import { ClientConnection } from '../writer/client-connection.ts';
+import { createContinuedStream } from './create-continued-stream.ts';
 import { createStreamId } from './create-stream-id.ts';
-import { relayResumable } from './resumable-relay.ts';
+import { recordEnd, round } from './record-stream-end.ts';
+import { relayResumable, type ResumableOptions } from './resumable-relay.ts';
 import type { StreamRegistry } from './stream-registry.ts';
 
 export interface RelayServices {
   settings: Settings;
-  /** Client keys, limits and budgets: the admission of every chat and its settle. */
-  access: AccessControl;
   logger: Logger;
   metrics: SluiceMetrics;
   routeModel: (model: string) => ModelRoute;
   streams: StreamRegistry;
   hub: StreamHub;
+  /** Client keys, limits and budgets: the admission of every chat and its settle. */
+  access: AccessControl;
   /** The document collections that `retrieval` requests search. */
   retrieval: LazyRetrievalStore;
+  /** OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  telemetry?: StreamTelemetry;
 }
 
 export interface RelayRequest {
@@ -54,7 +61,7 @@ export interface RelayRequest {
    */
   output:
     | { kind: 'stream'; dialect: EgressDialect }
-    | { kind: 'resumable' }
+    | ({ kind: 'resumable' } & Pick<ResumableOptions, 'background' | 'activeKey' | 'serveFirstReader'>)
     | { kind: 'collect'; createCollector: (meta: StreamMeta, request: ChatRequest) => ResponseCollector };
   /** The JSON body of an error answered with an HTTP status, in the client's dialect; OpenAI's shape when absent. */
   errorBody?: (error: SluiceError) => unknown;
@@ -83,7 +90,9 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     if (!signal.aborted) controller.abort(reason);
   };
   using connection = new ClientConnection(relay.response, { sendTimeoutMs: settings.sendTimeoutMs, onGone: abort });
-  using clock = new ContentClock(settings, abort);
+  let continued: ContinuedStream | undefined;
+  // A timeout the route continues ends only the attempt in flight; the next one goes on with the answer.
+  using clock = new ContentClock(settings, (reason) => continued?.interrupt(reason) || abort(reason));
   using _registration = services.streams.register(abort);
   const route = services.routeModel(relay.chatRequest.model);
   const meta: StreamMeta = {
@@ -95,13 +104,15 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
   };
   if (admission.keyId !== undefined) meta.ownerKeyId = admission.keyId;
   if (relay.output.kind === 'resumable' && wantsPartialObjects(relay.chatRequest)) meta.structuredOutput = true;
+  if (route.continueOnFailure !== undefined) meta.continuation = continuationOfRoute(route.targets);
   let failure: SluiceError | undefined;
   let opened = false;
-  let providerName = route.targets[0]?.providerName ?? 'none';
+  let target: RouteTarget | undefined = route.targets[0];
   metrics.activeStreams.inc({ route: relay.route });
   try {
     let upstream: AsyncIterable<StreamPart[]>;
     let grounding: Grounding | undefined;
+    let sentRequest = relay.chatRequest;
     try {
       if (relay.retrieval !== undefined) {
         const retrievalStartedAt = performance.now();
@@ -113,18 +124,22 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
         meta.retrieval = { collection: relay.retrieval.collection, sourceCount: grounding.sources.length, durationMs: grounding.durationMs };
         tally.promptCharacters = JSON.stringify(grounding.chatRequest.messages).length;
       }
-      const started = await openWithFallbacks(route.targets, grounding?.chatRequest ?? relay.chatRequest, {
+      const openOptions = {
         signal,
         requestId: relay.requestId,
         policy: settings,
-        onFallback: (attemptFailure, failed, next) =>
+        onFallback: (attemptFailure: SluiceError, failed: RouteTarget, next: RouteTarget) =>
           services.logger.warn(
             { request_id: relay.requestId, provider: failed.providerName, error_code: attemptFailure.code, fallback: next.providerName },
             'upstream failed before the first byte; trying the fallback',
           ),
-      });
+      };
+      sentRequest = grounding?.chatRequest ?? relay.chatRequest;
+      tally.upstreamStartedAt = performance.now();
+      continued = createContinuedStream(services.logger, route, openOptions, meta.streamId);
+      const started = await (continued?.open(sentRequest) ?? openWithFallbacks(route.targets, sentRequest, openOptions));
       upstream = started.parts;
-      providerName = started.target.providerName;
+      target = started.target;
       opened = true;
     } catch (error) {
       failure = beforeFirstByte(error, signal);
@@ -135,13 +150,19 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     const parts = grounding === undefined ? accounted : citeSources(accounted, grounding.sources);
     switch (relay.output.kind) {
       case 'stream':
-        await writeStream(relay, relay.output.dialect, meta, parts, connection, clock, settings);
+        await writeStream(relay, relay.output.dialect, meta, parts, connection, clock, settings, tally);
         break;
       case 'resumable':
-        await relayResumable(services, relay.response, meta, parts, connection, abort);
+        // A stream that continues failures may also be continued by another instance if this one dies.
+        await relayResumable(services, relay.response, meta, parts, connection, abort, {
+          takeoverRequest: continued && sentRequest,
+          background: relay.output.background,
+          activeKey: relay.output.activeKey,
+          serveFirstReader: relay.output.serveFirstReader,
+        });
         break;
       case 'collect':
-        await writeCollected(relay, relay.output.createCollector(meta, relay.chatRequest), parts, tally, connection);
+        await writeCollected(relay, relay.output.createCollector(meta, relay.chatRequest), parts, tally, connection, clock);
         break;
       default:
         assertNever(relay.output);
@@ -152,7 +173,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     const usage = tally.usage ?? estimateUsage(tally);
     // A request that reached no upstream used nothing; one that did is charged what it used.
     services.access.settle(admission, opened ? usage : undefined, meta.model);
-    recordEnd(services, relay, meta, providerName, clock, tally, usage, failure, signal, admission.keyName);
+    recordEnd(services, relay, meta, route.metricsModel, target, clock, tally, usage, failure, signal, admission.keyName);
   }
 }
 
@@ -171,8 +192,12 @@ async function writeStream(
   connection: ClientConnection,
   clock: ContentClock,
   settings: Settings,
+  tally: StreamTally,
 ): Promise<void> {
-  writeEventStreamHead(relay.response, dialect.contentType, relay.requestId, dialect.headers);
+  // Sluice's own time is known only once the body is written: an HTTP trailer, announced here, for a
+  // client that says it reads trailers (`TE: trailers`, RFC 9110 §10.1.4); the others are spared it.
+  const sendsTrailer = /\btrailers\b/i.test(String(relay.response.req.headers.te ?? ''));
+  writeEventStreamHead(relay.response, dialect.contentType, relay.requestId, sendsTrailer ? { ...dialect.headers, trailer: overheadHeader } : dialect.headers);
   const encoder = dialect.createEncoder(meta, relay.chatRequest);
   const opening = encoder.start();
   // A format that opens with nothing (plain text) still sends its head now, not with the first token.
@@ -188,8 +213,13 @@ async function writeStream(
     }
     if (bytes !== '' && !connection.write(bytes) && !(await waitForClient(connection, clock))) return;
   }
-  if (!connection.closed) relay.response.end();
+  if (connection.closed) return;
+  if (sendsTrailer) relay.response.addTrailers({ [overheadHeader]: String(round(overheadMs(tally, clock.startedAt))) });
+  relay.response.end();
 }
+
+/** Sluice's own added time, in milliseconds: a header on a JSON answer, a trailer on a stream. */
+const overheadHeader = 'x-sluice-overhead-ms';
 
 async function waitForClient(connection: ClientConnection, clock: ContentClock): Promise<boolean> {
   clock.holdIdle();
@@ -206,10 +236,11 @@ async function writeCollected(
   parts: AsyncIterable<StreamPart[]>,
   tally: StreamTally,
   connection: ClientConnection,
+  clock: ContentClock,
 ): Promise<void> {
   for await (const batch of parts) for (const part of batch) collector.add(part);
   if (connection.closed) return;
-  const headers = { 'x-request-id': relay.requestId };
+  const headers = { 'x-request-id': relay.requestId, [overheadHeader]: String(round(overheadMs(tally, clock.startedAt))) };
   if (tally.error) {
     const error = new SluiceError(tally.error.code, tally.error.message);
     sendJsonError(relay.response, error, headers, relay.errorBody?.(error));
@@ -226,56 +257,4 @@ function beforeFirstByte(error: unknown, signal: AbortSignal): SluiceError {
     return new SluiceError('upstream_timeout', `The upstream did not answer in time (${reason.message})`);
   }
   return reason;
-}
-
-function recordEnd(
-  services: RelayServices,
-  relay: RelayRequest,
-  meta: StreamMeta,
-  providerName: string,
-  clock: ContentClock,
-  tally: StreamTally,
-  usage: Usage,
-  failure: SluiceError | undefined,
-  signal: AbortSignal,
-  keyName: string | undefined,
-): void {
-  const { metrics, logger } = services;
-  const abort = signal.aborted && signal.reason instanceof StreamAbort ? signal.reason : undefined;
-  const errorCode = failure?.code ?? tally.error?.code;
-  const clientLeft = abort?.reason === 'client_closed' || abort?.reason === 'send_timeout' || abort?.reason === 'cancel_requested';
-  const outcome = clientLeft ? 'cancelled' : errorCode === undefined ? 'completed' : errorCode === 'timeout' ? 'timeout' : errorCode === 'shutting_down' ? 'shutting_down' : 'error';
-  const timeToFirstTokenMs = clock.firstContentAt === undefined ? undefined : clock.firstContentAt - clock.startedAt;
-  metrics.streams.inc({ route: relay.route, outcome });
-  if (tally.contentParts > 0) metrics.tokensRelayed.inc({ route: relay.route }, tally.contentParts);
-  if (timeToFirstTokenMs !== undefined) metrics.timeToFirstToken.observe({ route: relay.route }, timeToFirstTokenMs / 1000);
-  if (abort) metrics.cancellations.inc({ reason: abort.reason });
-  if (!abort && errorCode !== undefined && isUpstreamCode(errorCode)) metrics.upstreamErrors.inc({ code: errorCode });
-  const record = {
-    request_id: relay.requestId,
-    stream_id: meta.streamId,
-    route: relay.route,
-    model: meta.model,
-    provider: providerName,
-    key: keyName,
-    outcome,
-    reason: abort?.reason,
-    error_code: clientLeft ? undefined : errorCode,
-    resumable: relay.output.kind === 'resumable' || undefined,
-    retrieval: meta.retrieval && { collection: meta.retrieval.collection, sources: meta.retrieval.sourceCount, duration_ms: meta.retrieval.durationMs },
-    finish_reason: tally.finishReason,
-    time_to_first_token_ms: timeToFirstTokenMs === undefined ? undefined : round(timeToFirstTokenMs),
-    duration_ms: round(performance.now() - clock.startedAt),
-    tokens: { prompt: usage.promptTokens, completion: usage.completionTokens, total: usage.totalTokens, estimated: usage.estimated },
-  };
-  if (outcome === 'error') logger.warn(record, 'stream ended');
-  else logger.info(record, 'stream ended');
-}
-
-function isUpstreamCode(code: string): boolean {
-  return code === 'upstream_error' || code === 'upstream_timeout' || code === 'rate_limited' || code === 'overloaded' || code === 'not_found' || code === 'bad_request';
-}
-
-function round(milliseconds: number): number {
-  return Math.round(milliseconds * 10) / 10;
 }

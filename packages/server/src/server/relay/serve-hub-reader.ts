@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { HubEntry } from '../../pipeline/hub/hub-entry.ts';
 import type { HubReader } from '../../pipeline/hub/stream-hub.ts';
 import { type DoneEvent, encodeSseEvent, encodeSseRetry, type ErrorEvent, normalizeError, type SluiceError } from '@sluice/protocol';
 import type { Settings } from '../config/settings.ts';
@@ -21,6 +22,18 @@ export interface HubReaderServices {
 export type ReaderOutcome = { kind: 'completed' | 'client_closed' | 'send_timeout' | 'drained' } | { kind: 'failed'; error: SluiceError };
 
 /**
+ * How a reader's connection writes the stream: its opening (after the headers), the events of numbered
+ * entries, and a reader's own failure. The Sluice dialect unless a route asks for another.
+ */
+export interface HubReaderFormat {
+  /** Response headers the format needs besides the event-stream ones (a protocol version, say). */
+  headers?: Readonly<Record<string, string>>;
+  opening(): string;
+  encode(entries: readonly HubEntry[]): string;
+  failure(error: SluiceError): string;
+}
+
+/**
  * Writes one connection's view of a resumable stream: `retry:` (the reconnect delay for EventSource),
  * `meta` when it reads from the start, then every entry after its position as the hub has them, until
  * the terminal event. Each connection has its own writer: it pulls the next entries only once the
@@ -33,13 +46,13 @@ export type ReaderOutcome = { kind: 'completed' | 'client_closed' | 'send_timeou
  *
  * A structured-output stream's `object` events are parsed from the whole answer, so its reader is
  * opened from the start and the entries up to `skipThrough` (what the client already has) only feed
- * the parse.
+ * the parse. Another `format` (a background Responses stream) writes its own events instead.
  */
 export async function serveHubReader(
   services: HubReaderServices,
   response: ServerResponse,
   reader: HubReader,
-  options: { requestId: string; fromStart: boolean; skipThrough?: number; objects?: boolean },
+  options: { requestId: string; fromStart: boolean; skipThrough?: number; objects?: boolean; format?: HubReaderFormat },
 ): Promise<ReaderOutcome> {
   const { settings } = services;
   let outcome: ReaderOutcome = { kind: 'completed' };
@@ -60,13 +73,10 @@ export async function serveHubReader(
       end({ kind: 'client_closed' });
       return outcome;
     }
-    writeEventStreamHead(response, sluiceEventsDialect.contentType, options.requestId);
-    const opening = encodeSseRetry(settings.sseRetryMs) + (options.fromStart ? encodeMetaEvent(reader.meta) : '');
-    if (!connection.write(opening) && !(await connection.waitForDrain())) return outcome;
+    const format = options.format ?? sluiceFormat(reader, settings.sseRetryMs, options);
+    writeEventStreamHead(response, sluiceEventsDialect.contentType, options.requestId, format.headers);
+    if (!connection.write(format.opening()) && !(await connection.waitForDrain())) return outcome;
     connection.startHeartbeat(sluiceEventsDialect.heartbeat!, settings.heartbeatMs);
-    const { streamId } = reader.meta;
-    const objects = (options.objects ?? reader.meta.structuredOutput) ? createPartialObjectTracker() : undefined;
-    const skipThrough = options.skipThrough ?? 0;
     while (true) {
       let entries;
       try {
@@ -74,16 +84,11 @@ export async function serveHubReader(
       } catch (error) {
         const failure = normalizeError(error);
         end({ kind: 'failed', error: failure });
-        connection.write(encodeReaderFailure(failure));
+        connection.write(format.failure(failure));
         break;
       }
       if (entries === undefined || connection.closed) break;
-      let unsent = 0;
-      for (; unsent < entries.length && entries[unsent]!.sequence <= skipThrough; unsent += 1) {
-        const { part } = entries[unsent]!;
-        if (part.type === 'text-delta') objects?.skip(part.text);
-      }
-      const bytes = encodeEntries(streamId, unsent === 0 ? entries : entries.slice(unsent), objects);
+      const bytes = format.encode(entries);
       if (bytes !== '' && !connection.write(bytes) && !(await connection.waitForDrain())) break;
     }
     if (!connection.closed) response.end();
@@ -91,6 +96,29 @@ export async function serveHubReader(
   } finally {
     reader.close();
   }
+}
+
+/**
+ * The Sluice dialect: `retry:` (the reconnect delay for EventSource), `meta` when reading from the start,
+ * then the entries' events. A structured-output stream's entries up to `skipThrough` (what the client
+ * already has) only feed the parse of its `object` events.
+ */
+function sluiceFormat(reader: HubReader, sseRetryMs: number, options: { fromStart: boolean; skipThrough?: number; objects?: boolean }): HubReaderFormat {
+  const { streamId } = reader.meta;
+  const objects = (options.objects ?? reader.meta.structuredOutput) ? createPartialObjectTracker() : undefined;
+  const skipThrough = options.skipThrough ?? 0;
+  return {
+    opening: () => encodeSseRetry(sseRetryMs) + (options.fromStart ? encodeMetaEvent(reader.meta) : ''),
+    encode(entries) {
+      let unsent = 0;
+      for (; unsent < entries.length && entries[unsent]!.sequence <= skipThrough; unsent += 1) {
+        const { part } = entries[unsent]!;
+        if (part.type === 'text-delta') objects?.skip(part.text);
+      }
+      return encodeEntries(streamId, unsent === 0 ? entries : entries.slice(unsent), objects);
+    },
+    failure: encodeReaderFailure,
+  };
 }
 
 function encodeReaderFailure(failure: SluiceError): string {

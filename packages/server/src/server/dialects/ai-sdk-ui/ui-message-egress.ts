@@ -101,6 +101,7 @@ export const uiMessageStreamDialect: EgressDialect = {
             case 'usage':
             case 'response-metadata':
             case 'sources':
+            case 'continued':
               // Usage and sources would go in message metadata, whose shape belongs to the app: left out.
               break;
             default:

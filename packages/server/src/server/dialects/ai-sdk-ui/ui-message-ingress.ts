@@ -21,6 +21,29 @@ const uiChatBodySchema = z.looseObject({
   response_format: z.looseObject({ type: z.string() }).optional(),
 });
 
+/** What a chat id may hold, so that it can name a stream (in a URL and a Redis key) as it is. */
+const chatIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
+
+const resumeFieldsSchema = z.looseObject({
+  resumable: z.boolean().optional(),
+  id: z.string().regex(chatIdPattern, 'must be 1 to 128 letters, digits, "_" or "-" (the chat id that resumes the stream)').optional(),
+});
+
+/**
+ * Whether a `useChat` request asks for a resumable stream (`resumable: true` in the transport's `body`)
+ * and the chat id (`id`, sent by the transport) that `GET {api}/{id}/stream` resumes it by.
+ */
+export function decodeUIResumeFields(body: unknown): { chatId: string } | undefined {
+  const fields = parseRequest(resumeFieldsSchema, body);
+  if (fields.resumable !== true) return undefined;
+  if (fields.id === undefined) throw new SluiceError('bad_request', 'Invalid field "id": a resumable chat stream needs the chat id the client resumes it by', { param: 'id' });
+  return { chatId: fields.id };
+}
+
+export function isChatId(value: string): boolean {
+  return chatIdPattern.test(value);
+}
+
 const parameterFields = ['temperature', 'top_p', 'max_tokens', 'stop', 'seed', 'tools', 'tool_choice', 'response_format'] as const;
 
 type UIPart = z.infer<typeof uiPart> & Record<string, unknown>;

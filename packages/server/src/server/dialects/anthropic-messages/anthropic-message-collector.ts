@@ -41,6 +41,7 @@ export function createAnthropicMessageCollector(meta: StreamMeta): ResponseColle
         case 'error':
         case 'response-metadata':
         case 'sources':
+        case 'continued':
           break;
         default:
           assertNever(part);

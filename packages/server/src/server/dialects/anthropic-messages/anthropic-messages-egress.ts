@@ -95,6 +95,8 @@ export const anthropicMessagesDialect: EgressDialect = {
               break;
             case 'response-metadata':
             case 'sources':
+            // A continued answer reads as one message: its blocks and their indices simply go on.
+            case 'continued':
               break;
             default:
               assertNever(part);

@@ -49,6 +49,7 @@ export function createChatCompletionCollector(meta: StreamMeta) {
           break;
         case 'error':
         case 'response-metadata':
+        case 'continued':
           break;
         default:
           assertNever(part);

@@ -68,6 +68,8 @@ export const openaiChatDialect: EgressDialect = {
               out += encodeSseEvent(undefined, JSON.stringify({ error: { message: part.message, type: part.code, code: part.code } }));
               break;
             case 'response-metadata':
+            // A continued answer reads as one completion: same id, its chunks simply go on.
+            case 'continued':
               break;
             default:
               assertNever(part);

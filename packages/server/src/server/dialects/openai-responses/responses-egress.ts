@@ -19,25 +19,36 @@ interface OpenItem {
  * answer ends. The stream ends with `response.completed`, `response.incomplete` (length, content filter),
  * or, after a failure, `error` then `response.failed`.
  */
-export function createResponsesWriter(meta: StreamMeta) {
+export interface ResponsesWriterOptions {
+  /** A background response (`background: true`), as its response objects say. */
+  background?: boolean;
+  /** Events numbered up to this one are not written: a reader resuming with `starting_after`. @default -1 */
+  startingAfter?: number;
+}
+
+export function createResponsesWriter(meta: StreamMeta, options: ResponsesWriterOptions = {}) {
+  const startingAfter = options.startingAfter ?? -1;
   let sequence = 0;
   const output: Item[] = [];
   const functionCalls = new Map<number, { item: Item; outputIndex: number }>();
   let open: OpenItem | undefined;
   let usage: Usage | undefined;
   let final: Item | undefined;
+  /** How a stream that did not finish ended. */
+  let ended: { status: string; extra?: Item } | undefined;
   // The bytes of the batch being encoded.
   let out = '';
 
   const event = (type: string, data: Item): void => {
-    out += encodeSseEvent(type, JSON.stringify({ type, sequence_number: sequence++, ...data }));
+    const number = sequence++;
+    if (number > startingAfter) out += encodeSseEvent(type, JSON.stringify({ type, sequence_number: number, ...data }));
   };
   const response = (status: string, extra: Item = {}): Item => ({
     id: `resp_${meta.streamId}`,
     object: 'response',
     created_at: meta.created,
     status,
-    background: false,
+    background: options.background === true,
     error: null,
     incomplete_details: null,
     instructions: null,
@@ -166,12 +177,15 @@ export function createResponsesWriter(meta: StreamMeta) {
           }
           case 'error': {
             const error = { code: part.code, message: part.message };
+            ended = part.code === 'cancelled' ? { status: 'cancelled' } : { status: 'failed', extra: { error } };
             event('error', { ...error, param: null });
             event('response.failed', { response: response('failed', { error }) });
             break;
           }
           case 'response-metadata':
           case 'sources':
+          // A continued answer reads as one response: its sequence numbers and output items simply go on.
+          case 'continued':
             break;
           default:
             assertNever(part);
@@ -183,7 +197,22 @@ export function createResponsesWriter(meta: StreamMeta) {
     finalResponse(): Item | undefined {
       return final;
     },
+    /**
+     * The response object as it stands: the final one once the stream ended, else `in_progress` with the
+     * output so far (for `GET /v1/responses/{id}` of a background response), or `failed`.
+     */
+    currentResponse(): Item {
+      if (final) return final;
+      const items = output.map((item, index) => (open?.outputIndex === index && open.kind !== 'function_call' ? openItemSoFar(item, open) : item));
+      return { ...response(ended?.status ?? 'in_progress', ended?.extra), output: items };
+    },
   };
+}
+
+/** An item still being written, with its text so far. */
+function openItemSoFar(item: Item, open: OpenItem): Item {
+  const part = open.kind === 'message' ? { type: 'output_text', annotations: [], logprobs: [], text: open.text } : { type: 'reasoning_text', text: open.text };
+  return { ...item, content: [part] };
 }
 
 function incompleteReason(reason: FinishReason): string | undefined {

@@ -18,6 +18,7 @@ const responsesBodySchema = z.looseObject({
   input: z.union([z.string(), z.array(z.looseObject({ type: z.string().optional() })).min(1, 'must hold at least one item').describe('a non-empty array of input items')]),
   instructions: z.string().nullable().optional(),
   stream: z.boolean().optional(),
+  background: z.boolean().nullable().optional(),
   max_output_tokens: z.number().int().positive().nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
@@ -32,7 +33,7 @@ const responsesBodySchema = z.looseObject({
 });
 
 /** Fields that need state Sluice does not keep (stored responses, conversations) or work it does not do. */
-const unsupportedFields = ['previous_response_id', 'conversation', 'prompt', 'background'];
+const unsupportedFields = ['previous_response_id', 'conversation', 'prompt'];
 
 type ResponsesBody = z.infer<typeof responsesBodySchema>;
 type InputItem = z.infer<(typeof itemSchemas)[keyof typeof itemSchemas]>;
@@ -40,6 +41,8 @@ type InputItem = z.infer<(typeof itemSchemas)[keyof typeof itemSchemas]>;
 export interface ResponsesRequest {
   chatRequest: ChatRequest;
   stream: boolean;
+  /** Generate without a reader: the response is retrieved, streamed from any point, or cancelled by its id. */
+  background: boolean;
 }
 
 /**
@@ -62,7 +65,7 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
   const items: InputItem[] =
     typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input.map((item, index) => parseItem(item, `input[${index}]`));
   for (const [index, item] of items.entries()) appendItem(messages, item, `input[${index}]`);
-  return { chatRequest: { model: request.model, messages, parameters: parametersOf(request) }, stream: request.stream === true };
+  return { chatRequest: { model: request.model, messages, parameters: parametersOf(request) }, stream: request.stream === true, background: request.background === true };
 }
 
 /** Checks an input item against the schema of its type (a message when it has none), naming the field at fault. */

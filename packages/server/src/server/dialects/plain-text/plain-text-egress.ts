@@ -32,6 +32,7 @@ export const plainTextDialect: EgressDialect = {
             case 'finish':
             case 'response-metadata':
             case 'sources':
+            case 'continued':
               break;
             default:
               assertNever(part);

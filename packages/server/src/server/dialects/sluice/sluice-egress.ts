@@ -48,6 +48,7 @@ export const sluiceEventsDialect: EgressDialect = {
 export function encodeMetaEvent(meta: StreamMeta): string {
   const metaEvent: MetaEvent = { type: 'meta', stream_id: meta.streamId, trace_id: meta.requestId, model: meta.model, created: meta.created };
   if (meta.demo) metaEvent.demo = true;
+  if (meta.continuation) metaEvent.continuation = meta.continuation;
   if (meta.retrieval) {
     const { collection, sourceCount, durationMs } = meta.retrieval;
     metaEvent.retrieval = { collection, source_count: sourceCount, duration_ms: durationMs };
@@ -102,6 +103,12 @@ function encodePart(part: StreamPart, streamId: string, sequence: number): strin
           total_tokens: part.usage.totalTokens,
           estimated: part.usage.estimated,
         },
+        streamId,
+        sequence,
+      );
+    case 'continued':
+      return event(
+        { type: 'continued', attempt: part.attempt, trigger: part.trigger, method: part.method, restarted_tool_calls: part.restartedToolCalls },
         streamId,
         sequence,
       );
