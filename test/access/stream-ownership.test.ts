@@ -60,3 +60,40 @@ test('another key resuming or cancelling is told the stream does not exist; the 
   assert.equal(cancelFinished.status, 200);
   assert.match(cancelFinished.body, /"finished"/);
 });
+
+test("another key's background response and AI SDK chat stream are ones that do not exist; the owner's stay whole", async () => {
+  harness.fake.setScenario({ text: Array.from({ length: 60 }, (_, index) => `b${index}`).join(' '), tokenIntervalMs: 5 });
+  const ownerHeaders = { authorization: `Bearer ${owner.key}`, 'content-type': 'application/json' };
+  const strangerHeaders = { authorization: `Bearer ${stranger.key}`, 'content-type': 'application/json' };
+
+  const created = await fetch(`${harness.sluice.url}/v1/responses`, { method: 'POST', headers: ownerHeaders, body: JSON.stringify({ model: 'gpt-test', input: 'tides', background: true }) });
+  assert.equal(created.status, 200);
+  const { id } = (await created.json()) as { id: string };
+  const missing = 'resp_AAAAAAAAAAAA';
+  for (const [path, init] of [
+    [`/v1/responses/${id}`, { headers: strangerHeaders }],
+    [`/v1/responses/${id}?stream=true&starting_after=0`, { headers: strangerHeaders }],
+    [`/v1/responses/${id}/cancel`, { method: 'POST', headers: strangerHeaders }],
+  ] as const) {
+    const other = await answer(path, init);
+    const unknown = await answer(path.replace(id, missing), init);
+    assert.equal(other.status, 404, path);
+    assert.equal(other.body, unknown.body.replaceAll(missing, id), `${path}: the same answer as for a response that does not exist\n${other.body}\n${unknown.body}`);
+  }
+  let status = '';
+  for (let polls = 0; polls < 100 && status !== 'completed' && status !== 'cancelled'; polls += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    status = ((await (await fetch(`${harness.sluice.url}/v1/responses/${id}`, { headers: ownerHeaders })).json()) as { status: string }).status;
+  }
+  assert.equal(status, 'completed', 'the owner polls it to completion: the stranger did not cancel it');
+
+  const chat = { id: 'shared-chat-id', resumable: true, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'tides' }] }] };
+  const started = await openStream(`${harness.sluice.url}/v1/ui-message-stream`, { body: chat, headers: { authorization: `Bearer ${owner.key}` } });
+  await eventually(() => started.messages.length > 3, 'a few chunks');
+  started.destroy();
+  assert.equal((await answer('/v1/ui-message-stream/shared-chat-id/stream', { headers: strangerHeaders })).status, 204, 'nothing of its own to resume');
+  assert.equal((await answer('/v1/ui-message-stream/shared-chat-id/stream', { method: 'DELETE', headers: strangerHeaders })).status, 404);
+  const resumed = await readStream(`${harness.sluice.url}/v1/ui-message-stream/shared-chat-id/stream`, { headers: { authorization: `Bearer ${owner.key}` } });
+  assert.equal(resumed.status, 200);
+  assert.equal(resumed.messages.at(-1)?.data, '[DONE]');
+});

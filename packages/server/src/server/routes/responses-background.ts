@@ -36,12 +36,17 @@ export function serveBackgroundCreator(services: ResumeServices, response: Serve
 export async function getBackgroundResponse(services: ResumeServices, response: ServerResponse, url: URL, pathId: string, requestId: string): Promise<void> {
   const streamId = streamIdOf(pathId);
   if (url.searchParams.get('stream') !== 'true') {
-    const { meta, entries } = await services.hub.read(streamId);
+    const { meta, entries } = await unlessUnknown(services.hub.read(streamId), pathId);
+    if (!services.access.mayUseStream(response, meta)) throw unknownResponse(pathId);
     sendJson(response, 200, responseObject(meta, entries.map((entry) => entry.part)), { 'x-request-id': requestId });
     return;
   }
   const startingAfter = startingAfterOf(url);
-  const reader = await services.hub.open(streamId, 0);
+  const reader = await unlessUnknown(services.hub.open(streamId, 0), pathId);
+  if (!services.access.mayUseStream(response, reader.meta)) {
+    reader.close();
+    throw unknownResponse(pathId);
+  }
   await serveHubReader(services, response, reader, { requestId, fromStart: true, format: responsesFormat(reader.meta, startingAfter) });
 }
 
@@ -51,6 +56,11 @@ export async function getBackgroundResponse(services: ResumeServices, response: 
  */
 export async function cancelBackgroundResponse(services: ResumeServices, response: ServerResponse, pathId: string, requestId: string): Promise<void> {
   const streamId = streamIdOf(pathId);
+  // With client keys, another key's response is one that does not exist.
+  if (services.access.keyOf(response) !== undefined) {
+    const meta = await services.hub.meta(streamId);
+    if (meta !== undefined && !services.access.mayUseStream(response, meta)) throw unknownResponse(pathId);
+  }
   const outcome = await services.hub.cancel(streamId);
   if (outcome === 'not_found') throw unknownResponse(pathId);
   // The generation ends within moments of the cancel: read to its last entry for the object.
@@ -94,6 +104,16 @@ function startingAfterOf(url: URL): number {
     });
   }
   return Number(value);
+}
+
+/** The hub's "no such stream", said of the response the client named, as for any other unknown response. */
+async function unlessUnknown<T>(lookup: Promise<T>, pathId: string): Promise<T> {
+  try {
+    return await lookup;
+  } catch (error) {
+    if (error instanceof SluiceError && error.code === 'not_found') throw unknownResponse(pathId);
+    throw error;
+  }
 }
 
 function unknownResponse(pathId: string): SluiceError {

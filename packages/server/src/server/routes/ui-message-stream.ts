@@ -28,7 +28,7 @@ export async function postUIMessageStream(services: RelayServices, request: Inco
     output:
       resume === undefined
         ? { kind: 'stream', dialect: uiMessageStreamDialect }
-        : { kind: 'resumable', activeKey: resume.chatId, serveFirstReader: (reader) => serveUIReader(services, response, reader, requestId) },
+        : { kind: 'resumable', activeKey: activeKeyOf(services, response, resume.chatId), serveFirstReader: (reader) => serveUIReader(services, response, reader, requestId) },
   });
 }
 
@@ -39,7 +39,7 @@ export async function postUIMessageStream(services: RelayServices, request: Inco
  * nothing to resume.
  */
 export async function getUIMessageStream(services: ResumeServices, response: ServerResponse, chatId: string, requestId: string): Promise<void> {
-  const streamId = isChatId(chatId) ? await services.hub.findActive(chatId) : undefined;
+  const streamId = isChatId(chatId) ? await services.hub.findActive(activeKeyOf(services, response, chatId)) : undefined;
   const reader = streamId === undefined ? undefined : await openUnlessGone(services, streamId);
   if (reader === undefined || reader.complete) {
     reader?.close();
@@ -56,10 +56,20 @@ export async function getUIMessageStream(services: ResumeServices, response: Ser
  * stop the model at once, on any instance. The partial answer stays readable until the stream expires.
  */
 export async function deleteUIMessageStream(services: ResumeServices, response: ServerResponse, chatId: string, requestId: string): Promise<void> {
-  const streamId = isChatId(chatId) ? await services.hub.findActive(chatId) : undefined;
+  const streamId = isChatId(chatId) ? await services.hub.findActive(activeKeyOf(services, response, chatId)) : undefined;
   const status = streamId === undefined ? 'not_found' : await services.hub.cancel(streamId);
   if (status === 'not_found') throw new SluiceError('not_found', `No stream is generating for chat ${JSON.stringify(chatId.slice(0, 80))}`);
   sendJson(response, status === 'cancelling' ? 202 : 200, { chat_id: chatId, stream_id: streamId, status }, { 'x-request-id': requestId });
+}
+
+/**
+ * The hub's name for a chat's active stream. A chat id is the client's to choose, so with client keys it
+ * is one per key: another key's chat of the same id is a chat it has nothing active in (204), never a way
+ * into that stream.
+ */
+function activeKeyOf(services: Pick<ResumeServices, 'access'>, response: ServerResponse, chatId: string): string {
+  const key = services.access.keyOf(response);
+  return key === undefined ? chatId : `${key.id}/${chatId}`;
 }
 
 function serveUIReader(services: ResumeServices, response: ServerResponse, reader: HubReader, requestId: string): Promise<unknown> {
