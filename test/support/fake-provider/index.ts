@@ -15,6 +15,7 @@ import { openAiEmbeddingsEndpoint } from './openai-embeddings.ts';
 import { openAiResponsesEndpoint } from './openai-responses.ts';
 import type { Scenario } from './scenario.ts';
 import { driveStream } from './stream-driver.ts';
+import { writeEndlessLine } from './endless-line.ts';
 import { loadTranscript } from './transcript.ts';
 import { createWireWriter, type WireWriter } from './wire-writer.ts';
 
@@ -135,14 +136,15 @@ export async function startFakeProvider(options: { defaultScenario?: Scenario } 
       created: Math.floor(Date.now() / 1000),
       serial,
     };
-    if (endpoint.stream === undefined || (scenario.transcript === undefined && !endpoint.isStreaming(body))) {
+    const answerWhole = scenario.completeWhenStreaming === true || (scenario.transcript === undefined && !endpoint.isStreaming(body));
+    if (endpoint.stream === undefined || answerWhole) {
       if (scenario.firstTokenDelayMs && !(await writer.wait(scenario.firstTokenDelayMs))) return;
       await sendCompleteResponse(response, writer, endpoint, context, headers, record);
       return;
     }
     const stream = endpoint.stream(context);
     if (scenario.transcript !== undefined) stream.frames = loadTranscript(scenario.transcript);
-    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
+    response.writeHead(200, { 'content-type': scenario.streamContentType ?? 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
     response.flushHeaders();
     await driveStream(response, writer, stream, scenario, record);
   }
@@ -210,7 +212,10 @@ async function sendCompleteResponse(
       await writer.untilClosed();
       return;
     case 'garbage':
-      sendJson(response, 200, headers, '{"id": this is not json', record);
+      sendJson(response, 200, headers, context.scenario.fault.data ?? '{"id": this is not json', record);
+      return;
+    case 'endless-line':
+      await writeEndlessLine(writer, '{"id": "', context.scenario.fault.bytes);
       return;
     case 'error-event':
       sendJson(response, 500, headers, JSON.stringify(endpoint.errorBody(500, headers[endpoint.requestIdHeader] ?? '')), record);

@@ -5,7 +5,7 @@
 
 export type ByteSplit = 'none' | 'every-byte' | number;
 
-export type FaultKind = 'cut' | 'garbage' | 'error-event' | 'hang';
+export type FaultKind = 'cut' | 'garbage' | 'error-event' | 'hang' | 'endless-line';
 
 export type Flavour = 'openai' | 'vllm' | 'ollama' | 'llamacpp';
 
@@ -60,7 +60,18 @@ export interface Scenario {
    * terminator). `garbage` and `error-event` end the response after their one event. On a non-streaming
    * request `afterTokens` is ignored: `cut`, `hang` and `garbage` replace the JSON, `error-event` is a 500.
    */
-  fault?: { afterTokens: number; kind: FaultKind };
+  fault?: {
+    afterTokens: number;
+    kind: FaultKind;
+    /** For `garbage`: the event's data instead of the provider's own broken JSON (secrets, huge payloads). */
+    data?: string;
+    /** For `endless-line`: bytes of one `data:` line that never ends, written in 64 KiB pieces. @default 8 MiB */
+    bytes?: number;
+  };
+  /** Answer a streaming request with the whole JSON completion, as a server that ignores `stream: true` does. */
+  completeWhenStreaming?: boolean;
+  /** The stream response's `content-type` instead of `text/event-stream` (the body is unchanged). */
+  streamContentType?: string;
   /** OpenAI-compatible server quirks for /v1/chat/completions. @default 'openai' */
   flavour?: Flavour;
   /** `test/fixtures/<transcript>.chunks.txt`, replayed verbatim instead of generated events. */

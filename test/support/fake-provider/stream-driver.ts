@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { EventStream } from './endpoint.ts';
 import type { Scenario } from './scenario.ts';
 import type { WireWriter } from './wire-writer.ts';
+import { writeEndlessLine } from './endless-line.ts';
 
 /** What the driver reports back onto the request record as it writes. */
 export interface TokenCounter {
@@ -28,7 +29,7 @@ export async function driveStream(
   for (const frame of stream.frames) {
     if (writer.closed) return;
     if (fault && frame.phase !== 'head' && counter.tokensSent >= fault.afterTokens) {
-      await breakStream(response, writer, stream, fault.kind);
+      await breakStream(response, writer, stream, fault);
       return;
     }
     if (frame.tokens > 0) {
@@ -47,7 +48,8 @@ export async function driveStream(
   await endResponse(response, counter);
 }
 
-async function breakStream(response: ServerResponse, writer: WireWriter, stream: EventStream, kind: NonNullable<Scenario['fault']>['kind']) {
+async function breakStream(response: ServerResponse, writer: WireWriter, stream: EventStream, fault: NonNullable<Scenario['fault']>) {
+  const kind = fault.kind;
   switch (kind) {
     case 'cut':
       // No terminating chunk: the client sees the connection drop mid-body, after the tokens already
@@ -65,7 +67,10 @@ async function breakStream(response: ServerResponse, writer: WireWriter, stream:
       await writer.untilClosed();
       return;
     case 'garbage':
-      if (await writer.write(stream.garbageFrame())) response.end();
+      if (await writer.write(fault.data === undefined ? stream.garbageFrame() : `data: ${fault.data}\n\n`)) response.end();
+      return;
+    case 'endless-line':
+      await writeEndlessLine(writer, 'data: {"delta":"', fault.bytes);
       return;
     case 'error-event':
       if (await writer.write(stream.errorFrame())) response.end();

@@ -57,10 +57,19 @@ export async function openUpstreamEventStream(pool: Dispatcher, upstream: Upstre
   const response = await openUpstream(pool, upstream);
   const contentType = String(response.headers['content-type'] ?? '');
   if (!contentType.startsWith('text/event-stream')) {
-    response.body.destroy();
+    discardBody(response.body);
     throw new SluiceError('upstream_error', `The upstream answered with ${contentType || 'no content type'} instead of an event stream`);
   }
   return response.body;
+}
+
+/**
+ * Closes a body Sluice will not read. undici destroys an unfinished body with a `RequestAbortedError`
+ * 'error' event, and an 'error' event with no listener ends the process: the listener is the point.
+ */
+export function discardBody(body: UpstreamResponse['body']): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 /** Maps a failure to connect or to get headers. An abort keeps the abort's own reason. */
