@@ -9,7 +9,8 @@ export type StreamAbortReason =
   | 'total_timeout'
   | 'shutdown'
   | 'cancel_requested'
-  | 'budget_exceeded';
+  | 'budget_exceeded'
+  | 'internal_error';
 
 const codes: Record<StreamAbortReason, SluiceErrorCode> = {
   client_closed: 'cancelled',
@@ -20,6 +21,7 @@ const codes: Record<StreamAbortReason, SluiceErrorCode> = {
   shutdown: 'shutting_down',
   cancel_requested: 'cancelled',
   budget_exceeded: 'budget_exceeded',
+  internal_error: 'internal',
 };
 
 /**

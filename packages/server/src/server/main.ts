@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
   let sluice;
   try {
     settings = loadSettings(process.env);
-    sluice = await startSluice(settings);
+    sluice = await startSluice(settings, { containStrayErrors: true });
   } catch (error) {
     // What a user can fix is one line; anything else is a bug, and its stack trace is wanted.
     if (error instanceof SettingsError || error instanceof ListenError) {

@@ -15,6 +15,7 @@ import { loadSettings, SettingsError, type Settings } from './config/settings.ts
 import { handleRequest, type ServerState } from './handle-request.ts';
 import { answerClientError } from './http/answer-client-error.ts';
 import { toListenError } from './listen-error.ts';
+import { containStrayErrors } from './observability/contain-stray-errors.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createTelemetry } from './observability/telemetry.ts';
@@ -27,6 +28,12 @@ export interface StartOptions {
   environment?: NodeJS.ProcessEnv;
   /** Where the JSON log lines go (stdout by default). */
   logDestination?: DestinationStream;
+  /**
+   * Handle the process's uncaught exceptions and unhandled rejections: the stream they came from ends,
+   * the process goes on (see `containStrayErrors`). The `sluice` command turns it on; code embedding
+   * Sluice keeps its own process policy by default.
+   */
+  containStrayErrors?: boolean;
 }
 
 export interface SluiceInstance {
@@ -106,12 +113,14 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     draining: false,
     startedAt: Math.floor(Date.now() / 1000),
   };
+  const releaseStrayErrors = options.containStrayErrors ? containStrayErrors(logger, state.metrics) : undefined;
   const closeServices = async (): Promise<void> => {
     await pool.close();
     await access.close();
     await state.hub.close();
     await state.retrieval.close();
     await telemetry?.shutdown();
+    releaseStrayErrors?.();
   };
   const server = createServer({ noDelay: true, requestTimeout: 0 }, (request, response) => {
     void handleRequest(state, request, response);

@@ -57,6 +57,12 @@ export function createMetrics() {
       registers: [registry],
     }),
     authFailures: new Counter({ name: 'sluice_auth_failures_total', help: 'Requests refused with 401, by reason (missing, invalid, revoked, expired)', labelNames: ['reason'] as const, registers: [registry] }),
+    strayErrors: new Counter({
+      name: 'sluice_stray_errors_total',
+      help: 'Exceptions and rejections nothing caught, by scope (stream: that stream was ended; process) and origin',
+      labelNames: ['scope', 'origin'] as const,
+      registers: [registry],
+    }),
     upstreamErrors: new Counter({ name: 'sluice_upstream_errors_total', help: 'Upstream failures, by error code', labelNames: ['code'] as const, registers: [registry] }),
   };
 }

@@ -30,6 +30,7 @@ import { createStreamId } from './create-stream-id.ts';
 import { recordEnd, round } from './record-stream-end.ts';
 import { relayResumable, type ResumableOptions } from './resumable-relay.ts';
 import type { StreamRegistry } from './stream-registry.ts';
+import { runInStreamScope } from './stream-scope.ts';
 
 export interface RelayServices {
   settings: Settings;
@@ -72,7 +73,16 @@ export interface RelayRequest {
  * is still a real HTTP status), run the pipeline, write the client's dialect, then log one line.
  * Every early ending goes through one AbortController whose signal the upstream request carries.
  */
-export async function relayChat(services: RelayServices, relay: RelayRequest): Promise<void> {
+export function relayChat(services: RelayServices, relay: RelayRequest): Promise<void> {
+  const controller = new AbortController();
+  const abort = (reason: StreamAbort): void => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  const endOnStrayError = (): void => abort(new StreamAbort('internal_error', 'Sluice failed while relaying this stream'));
+  return runInStreamScope(endOnStrayError, () => relayInScope(services, relay, controller.signal, abort));
+}
+
+async function relayInScope(services: RelayServices, relay: RelayRequest, signal: AbortSignal, abort: (reason: StreamAbort) => void): Promise<void> {
   const { settings, metrics } = services;
   const tally = createStreamTally(JSON.stringify(relay.chatRequest.messages).length);
   let admission: Admission;
@@ -84,11 +94,6 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
     sendJsonError(relay.response, refusal, { 'x-request-id': relay.requestId }, relay.errorBody?.(refusal));
     return;
   }
-  const controller = new AbortController();
-  const signal = controller.signal;
-  const abort = (reason: StreamAbort): void => {
-    if (!signal.aborted) controller.abort(reason);
-  };
   using connection = new ClientConnection(relay.response, { sendTimeoutMs: settings.sendTimeoutMs, onGone: abort });
   let continued: ContinuedStream | undefined;
   // A timeout the route continues ends only the attempt in flight; the next one goes on with the answer.
