@@ -75,7 +75,7 @@ export async function handleAdminRequest(state: ServerState, request: IncomingMe
     if (request.method === 'GET' && url.pathname === '/readyz') return getReadiness(response, state.draining);
     throw new SluiceError('not_found', `No route ${request.method} ${url.pathname} on the admin port`);
   } catch (error) {
-    sendFailure(state.logger, response, requestId, error);
+    sendFailure(state, response, requestId, error);
   }
 }
 

@@ -143,6 +143,6 @@ export async function handleRequest(state: ServerState, request: IncomingMessage
     }
     await handler(state, request, response, url, requestId, params);
   } catch (error) {
-    sendFailure(state.logger, response, requestId, error, errorBodies[route]);
+    sendFailure(state, response, requestId, error, errorBodies[route]);
   }
 }

@@ -6,6 +6,7 @@ import { createModelRouter } from '../pipeline/route-model.ts';
 import { StreamAbort } from '../pipeline/stream-abort.ts';
 import { createDemoProvider, demoModelName } from '../providers/demo/demo-provider.ts';
 import { createUpstreamPool } from '../providers/upstream-http.ts';
+import { configuredSecrets } from './config/configured-secrets.ts';
 import { createProviders } from './config/create-providers.ts';
 import { createAccessControl } from './access/access-control.ts';
 import { openAccessRefusal } from './access/open-access.ts';
@@ -16,6 +17,7 @@ import { handleRequest, type ServerState } from './handle-request.ts';
 import { answerClientError } from './http/answer-client-error.ts';
 import { toListenError } from './listen-error.ts';
 import { containStrayErrors } from './observability/contain-stray-errors.ts';
+import { createRedactor } from './observability/create-redactor.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createTelemetry } from './observability/telemetry.ts';
@@ -69,7 +71,8 @@ export interface SluiceInstance {
  */
 export async function startSluice(overrides: Partial<Settings> = {}, options: StartOptions = {}): Promise<SluiceInstance> {
   const settings = loadSettings(options.environment ?? {}, overrides);
-  const logger = createLogger(settings.logLevel, options.logDestination);
+  const redact = createRedactor(configuredSecrets(settings));
+  const logger = createLogger(settings.logLevel, options.logDestination, redact);
   const pool = createUpstreamPool();
   const { providers, defaultProvider, defaultModel } = createProviders(settings, pool);
   const demoMode = defaultProvider === undefined;
@@ -110,6 +113,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     }),
     retrieval: createLazyRetrievalStore(effectiveSettings, logger),
     telemetry,
+    redact,
     draining: false,
     startedAt: Math.floor(Date.now() / 1000),
   };

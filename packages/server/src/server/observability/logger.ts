@@ -1,8 +1,16 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import type { Redact } from './create-redactor.ts';
 
 export type { Logger };
 
-/** JSON lines on stdout (or the given destination), one object per event, `msg` for humans. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, base: { service: 'sluice' }, timestamp: pino.stdTimeFunctions.isoTime }, destination ?? pino.destination({ sync: false }));
+/**
+ * JSON lines on stdout (or the given destination), one object per event, `msg` for humans. Each line is
+ * redacted whole just before it is written, so no field, error message, stack or cause can carry a
+ * configured secret out; that costs a pass over the line, and lines are per stream, never per token.
+ */
+export function createLogger(level: string, destination?: DestinationStream, redact?: Redact): Logger {
+  return pino(
+    { level, base: { service: 'sluice' }, timestamp: pino.stdTimeFunctions.isoTime, ...(redact === undefined ? {} : { hooks: { streamWrite: redact } }) },
+    destination ?? pino.destination({ sync: false }),
+  );
 }

@@ -21,7 +21,9 @@ import type { EgressDialect, ResponseCollector, StreamMeta } from '../dialects/e
 import { wantsPartialObjects } from '../dialects/sluice/partial-object-tracker.ts';
 import { writeEventStreamHead } from '../http/event-stream-head.ts';
 import { sendJson, sendJsonError } from '../http/send-json.ts';
+import type { Redact } from '../observability/create-redactor.ts';
 import type { Logger } from '../observability/logger.ts';
+import { redactError } from '../observability/redact-error.ts';
 import type { SluiceMetrics } from '../observability/metrics.ts';
 import type { StreamTelemetry } from '../observability/telemetry.ts';
 import { ClientConnection } from '../writer/client-connection.ts';
@@ -45,6 +47,8 @@ export interface RelayServices {
   retrieval: LazyRetrievalStore;
   /** OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   telemetry?: StreamTelemetry;
+  /** Takes every configured secret out of text that came from an upstream or an error. */
+  redact: Redact;
 }
 
 export interface RelayRequest {
@@ -147,11 +151,11 @@ async function relayInScope(services: RelayServices, relay: RelayRequest, signal
       target = started.target;
       opened = true;
     } catch (error) {
-      failure = beforeFirstByte(error, signal);
+      failure = redactError(beforeFirstByte(error, signal), services.redact);
       if (!connection.closed) sendJsonError(relay.response, failure, { 'x-request-id': relay.requestId }, relay.errorBody?.(failure));
       return;
     }
-    const accounted = guardUpstream(upstream, signal, admission.watch(createStreamAccounting(clock, tally), tally, abort));
+    const accounted = guardUpstream(upstream, signal, admission.watch(createStreamAccounting(clock, tally), tally, abort), services.redact);
     const parts = grounding === undefined ? accounted : citeSources(accounted, grounding.sources);
     switch (relay.output.kind) {
       case 'stream':
