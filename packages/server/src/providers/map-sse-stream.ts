@@ -16,11 +16,16 @@ export interface SseStreamMapping {
  * Reads an upstream `text/event-stream` body through a mapping: each `next()` parses everything buffered
  * and yields its parts as one batch, up to the first terminal part (`finish` or `error`). Parts mapped
  * before an unreadable event are still delivered, then the failure ends the stream. A cut connection is
- * thrown as an `upstream_error`.
+ * thrown as an `upstream_error`, and so is a line or an event longer than `maxEventBytes` (counted in
+ * decoded characters): the parser buffers an unfinished line, and an upstream that never ends one must
+ * not grow it without bound.
  */
-export function mapSseStream(body: Readable, mapping: SseStreamMapping): AsyncIterableIterator<StreamPart[]> {
-  return new SsePartStream(body, mapping);
+export function mapSseStream(body: Readable, mapping: SseStreamMapping, maxEventBytes = defaultMaxEventBytes): AsyncIterableIterator<StreamPart[]> {
+  return new SsePartStream(body, mapping, maxEventBytes);
 }
+
+/** The default of `SLUICE_MAX_UPSTREAM_EVENT_BYTES`. */
+export const defaultMaxEventBytes = 4 * 1_048_576;
 
 const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -48,13 +53,18 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
   private failure: unknown;
   private waiter: { resolve: (result: IteratorResult<StreamPart[]>) => void; reject: (error: unknown) => void } | undefined;
 
-  constructor(body: Readable, mapping: SseStreamMapping) {
+  constructor(body: Readable, mapping: SseStreamMapping, maxEventBytes: number) {
     this.body = body;
     this.mapping = mapping;
     this.parser = createParser({
+      maxBufferSize: maxEventBytes,
       onEvent: (message) => {
         this.messages.push(message);
         if (mapping.isFinal(message)) this.sawFinal = true;
+      },
+      // The only error the parser reports is its buffer bound; it then refuses to be fed.
+      onError: () => {
+        this.failure ??= new SluiceError('upstream_error', `The upstream sent a line or event longer than the limit of ${maxEventBytes} characters (SLUICE_MAX_UPSTREAM_EVENT_BYTES)`);
       },
     });
     body.on('readable', this.onChange);
@@ -118,6 +128,7 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
         if (this.failure !== undefined) throw this.failure;
         continue;
       }
+      if (this.failure !== undefined) throw this.failure;
       if (!this.bodyEnded) return undefined;
       const parts: StreamPart[] = [];
       this.mapping.mapEnd(parts);
@@ -146,7 +157,7 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
   /** Parses all that is buffered, until the body's end; throws when the connection broke mid-body. */
   private readBuffered(): void {
     const body = this.body;
-    while (!this.bodyEnded) {
+    while (!this.bodyEnded && this.failure === undefined) {
       const chunk = body.read() as Buffer | null;
       if (chunk !== null) {
         this.parser.feed(this.decoder.decode(chunk, { stream: true }));

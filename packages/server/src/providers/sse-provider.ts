@@ -9,13 +9,15 @@ export interface SseProviderSpec {
   name: string;
   url: string;
   pool: Dispatcher;
+  /** The largest line or event the upstream may send (see `mapSseStream`). */
+  maxEventBytes: number | undefined;
   /** Scrubbed from upstream error messages; also what `headers` authenticates with. */
   apiKey: string | undefined;
   /** Sent with every request (credentials, API version), besides Sluice's `x-request-id`. */
   headers: Record<string, string>;
   continuation: ProviderContinuation;
   toBody(request: ChatRequest, upstreamModel: string): unknown;
-  read(body: Readable): AsyncIterable<StreamPart[]>;
+  read(body: Readable, maxEventBytes: number | undefined): AsyncIterable<StreamPart[]>;
 }
 
 /** A provider for an HTTP API that answers a POST with `text/event-stream`: the OpenAI and Anthropic ones. */
@@ -33,7 +35,7 @@ export function createSseProvider(spec: SseProviderSpec): Provider {
         signal: streamOptions.signal,
         secrets,
       });
-      return spec.read(body);
+      return spec.read(body, spec.maxEventBytes);
     },
   };
 }

@@ -15,6 +15,8 @@ export interface AnthropicMessagesProviderOptions {
   pool: Dispatcher;
   /** How a cut answer is continued (a route's `continueOnFailure`). @default 'prefill' */
   continuation?: ContinuationMethod;
+  /** The largest line or event the upstream may send (see `mapSseStream`). */
+  maxEventBytes?: number;
   /** Sent as `max_tokens`, which Anthropic requires, when the client set no limit. */
   defaultMaxTokens: number;
 }
@@ -27,6 +29,7 @@ export function createAnthropicMessagesProvider(options: AnthropicMessagesProvid
     name: 'anthropic-messages',
     url: `${options.baseUrl}/v1/messages`,
     pool: options.pool,
+    maxEventBytes: options.maxEventBytes,
     apiKey: options.apiKey,
     headers,
     continuation: { method: options.continuation ?? 'prefill', trimsTrailingWhitespace: true },
@@ -36,7 +39,7 @@ export function createAnthropicMessagesProvider(options: AnthropicMessagesProvid
 }
 
 /** Translates a Messages event stream body into parts; ends after `message_stop` or `error`. */
-export function readAnthropicMessagesStream(body: Readable): AsyncIterableIterator<StreamPart[]> {
+export function readAnthropicMessagesStream(body: Readable, maxEventBytes?: number): AsyncIterableIterator<StreamPart[]> {
   const state = createAnthropicMappingState();
   return mapSseStream(body, {
     isFinal: (message) => message.event === 'message_stop' || message.event === 'error',
@@ -48,5 +51,5 @@ export function readAnthropicMessagesStream(body: Readable): AsyncIterableIterat
     mapEnd() {
       if (!state.finished) throw new SluiceError('upstream_error', 'The upstream closed the stream before it finished');
     },
-  });
+  }, maxEventBytes);
 }

@@ -15,6 +15,8 @@ export interface OpenAIChatProviderOptions {
   pool: Dispatcher;
   /** How a cut answer is continued (a route's `continueOnFailure`). @default 'instruction' */
   continuation?: ContinuationMethod;
+  /** The largest line or event the upstream may send (see `mapSseStream`). */
+  maxEventBytes?: number;
 }
 
 /** OpenAI Chat Completions and every server that speaks it (vLLM, Ollama, llama.cpp server). */
@@ -23,6 +25,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions): Pr
     name: 'openai-chat',
     url: `${options.baseUrl}/chat/completions`,
     pool: options.pool,
+    maxEventBytes: options.maxEventBytes,
     apiKey: options.apiKey,
     headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
     continuation: { method: options.continuation ?? 'instruction', trimsTrailingWhitespace: false },
@@ -32,7 +35,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions): Pr
 }
 
 /** Translates a Chat Completions event stream body into parts; ends after `[DONE]` or an error chunk. */
-export function readChatCompletionStream(body: Readable): AsyncIterableIterator<StreamPart[]> {
+export function readChatCompletionStream(body: Readable, maxEventBytes?: number): AsyncIterableIterator<StreamPart[]> {
   const state = createChunkMappingState();
   let done = false;
   return mapSseStream(body, {
@@ -52,5 +55,5 @@ export function readChatCompletionStream(body: Readable): AsyncIterableIterator<
       if (!state.finishReason) throw new SluiceError('upstream_error', 'The upstream closed the stream before it finished');
       finishParts(state, parts);
     },
-  });
+  }, maxEventBytes);
 }

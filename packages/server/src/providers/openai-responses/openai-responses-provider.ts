@@ -15,6 +15,8 @@ export interface OpenAIResponsesProviderOptions {
   pool: Dispatcher;
   /** How a cut answer is continued (a route's `continueOnFailure`). @default 'instruction' */
   continuation?: ContinuationMethod;
+  /** The largest line or event the upstream may send (see `mapSseStream`). */
+  maxEventBytes?: number;
 }
 
 const terminalEvents = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
@@ -25,6 +27,7 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
     name: 'openai-responses',
     url: `${options.baseUrl}/responses`,
     pool: options.pool,
+    maxEventBytes: options.maxEventBytes,
     apiKey: options.apiKey,
     headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
     continuation: { method: options.continuation ?? 'instruction', trimsTrailingWhitespace: false },
@@ -34,7 +37,7 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
 }
 
 /** Translates a Responses event stream body into parts; ends after the response's terminal event or `error`. */
-export function readResponsesStream(body: Readable): AsyncIterableIterator<StreamPart[]> {
+export function readResponsesStream(body: Readable, maxEventBytes?: number): AsyncIterableIterator<StreamPart[]> {
   const state = createResponsesMappingState();
   return mapSseStream(body, {
     isFinal: (message) => terminalEvents.has(message.event ?? ''),
@@ -46,5 +49,5 @@ export function readResponsesStream(body: Readable): AsyncIterableIterator<Strea
     mapEnd() {
       if (!state.finished) throw new SluiceError('upstream_error', 'The upstream closed the stream before it finished');
     },
-  });
+  }, maxEventBytes);
 }

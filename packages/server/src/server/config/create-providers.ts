@@ -19,7 +19,7 @@ export interface ConfiguredProviders {
 export function createProviders(settings: Settings, pool: Dispatcher): ConfiguredProviders {
   const providers = new Map<string, Provider>();
   if (settings.openaiApiKey !== undefined || settings.openaiBaseUrl !== undefined) {
-    const openai = { baseUrl: settings.openaiBaseUrl ?? 'https://api.openai.com/v1', apiKey: settings.openaiApiKey, pool };
+    const openai = { baseUrl: settings.openaiBaseUrl ?? 'https://api.openai.com/v1', apiKey: settings.openaiApiKey, pool, maxEventBytes: settings.maxUpstreamEventBytes };
     providers.set('openai', createOpenAIChatProvider(openai));
     providers.set('openai-responses', createOpenAIResponsesProvider(openai));
   }
@@ -33,17 +33,19 @@ export function createProviders(settings: Settings, pool: Dispatcher): Configure
 }
 
 function createProvider(config: ProviderConfig, settings: Settings, pool: Dispatcher): Provider {
+  const maxEventBytes = settings.maxUpstreamEventBytes;
   switch (config.type) {
     case 'openai-chat':
-      return createOpenAIChatProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, pool, continuation: config.continuation });
+      return createOpenAIChatProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, pool, continuation: config.continuation, maxEventBytes });
     case 'openai-responses':
-      return createOpenAIResponsesProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, pool, continuation: config.continuation });
+      return createOpenAIResponsesProvider({ baseUrl: config.baseUrl, apiKey: config.apiKey, pool, continuation: config.continuation, maxEventBytes });
     case 'anthropic-messages':
       // Anthropic's SDKs take the API root; a base URL that ends in /v1, as OpenAI's do, is accepted too.
       return createAnthropicMessagesProvider({
         baseUrl: config.baseUrl.replace(/\/v1\/?$/, ''),
         apiKey: config.apiKey,
         pool,
+        maxEventBytes,
         defaultMaxTokens: settings.anthropicMaxTokens,
         continuation: config.continuation,
       });

@@ -5,6 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { defaultMaxEventBytes } from '../../providers/map-sse-stream.ts';
 import { nearestName } from '../nearest-name.ts';
 import { checkCorsOrigins, checkModelPrices, checkSecret } from './access-settings.ts';
 import { checkProviders, checkRoutes, configuredProviderNames, unconfiguredRouteProvider } from './provider-settings.ts';
@@ -211,6 +212,13 @@ export const settingDefinitions = {
   sendTimeoutMs: milliseconds('SLUICE_SEND_TIMEOUT_MS', 30_000, 'A client whose socket takes nothing for this long is cut off and the upstream aborted.'),
   drainMs: milliseconds('SLUICE_DRAIN_MS', 10_000, 'On SIGTERM, how long streams in flight may run before they end with `shutting_down`.', 0),
   maxBodyBytes: integer('SLUICE_MAX_BODY_BYTES', 1_048_576, 'Largest request body accepted (413 above).', 1, 64 * 1_048_576),
+  maxUpstreamEventBytes: integer(
+    'SLUICE_MAX_UPSTREAM_EVENT_BYTES',
+    defaultMaxEventBytes,
+    'Largest line or event an upstream may send, counted in decoded characters (a byte each for ASCII); past it the stream ends in upstream_error instead of buffering without end.',
+    1024,
+    256 * 1_048_576,
+  ),
   redisUrl: redisUrl('REDIS_URL', 'Redis for resumable streams shared by every instance (Redis Streams log, pub/sub cancel). Without it a stream resumes only on the instance that runs it. If Redis is unreachable, streams stay on their instance until it is back.'),
   resumeGraceMs: milliseconds('SLUICE_RESUME_GRACE_MS', 10_000, 'A resumable stream whose last reader left keeps generating this long for a reconnect, then is aborted. Longer than SLUICE_SSE_RETRY_MS.'),
   sseRetryMs: milliseconds('SLUICE_SSE_RETRY_MS', 1_000, 'The `retry:` sent on resumable streams: how long an EventSource waits before it reconnects.'),
