@@ -35,7 +35,8 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
   describe(`stream contract: ${label}`, () => {
     let harness: Harness;
     before(async () => {
-      harness = await startHarness({ heartbeatMs: 60_000 }, { upstream });
+      // The backpressure test's 24 MB answer comes back whole in the Responses API's final events.
+      harness = await startHarness({ heartbeatMs: 60_000, maxUpstreamEventBytes: 64 * 1_048_576 }, { upstream });
     });
     after(() => harness.close());
 
