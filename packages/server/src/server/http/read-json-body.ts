@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { SluiceError } from '@sluice/protocol';
+import { checkJsonDepth } from './check-json-depth.ts';
 
 /**
  * Reads and parses a JSON request body, refusing a body not labelled `application/json` (415), more than
- * `maxBodyBytes` (413) and anything that is not a JSON object (400). It stops reading as soon as the limit
- * is passed, so an oversized body costs no more memory than the limit.
+ * `maxBodyBytes` (413) and anything that is not a JSON object or nests deeper than `maxJsonDepth` (400).
+ * It stops reading as soon as the limit is passed, so an oversized body costs no more memory than the limit.
  *
  * The 415 is what keeps other web sites out: a page's cross-origin `fetch` may send `text/plain`,
  * `application/x-www-form-urlencoded` or `multipart/form-data` without asking first, and only those; a
@@ -23,6 +24,7 @@ export async function readJsonBody(request: IncomingMessage, maxBodyBytes: numbe
   const chunks = await collectBody(request, maxBodyBytes);
   const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
   if (text.trim() === '') throw new SluiceError('bad_request', 'Request body is empty; expected a JSON object');
+  checkJsonDepth(text);
   let body: unknown;
   try {
     body = JSON.parse(text);
