@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAdminRequest } from './handle-admin-request.ts';
+import { applyConnectionLimits } from './http/apply-connection-limits.ts';
 import type { ServerState } from './handle-request.ts';
 
 export interface AdminListener {
@@ -14,6 +15,7 @@ export async function startAdminListener(state: ServerState, host: string, port:
   const server = createServer({ noDelay: true }, (request, response) => {
     void handleAdminRequest(state, request, response);
   });
+  applyConnectionLimits(server, state.settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host }, () => {

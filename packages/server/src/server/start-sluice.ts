@@ -15,6 +15,7 @@ import { createLazyRetrievalStore } from './config/lazy-retrieval-store.ts';
 import { loadSettings, SettingsError, type Settings } from './config/settings.ts';
 import { handleRequest, type ServerState } from './handle-request.ts';
 import { answerClientError } from './http/answer-client-error.ts';
+import { applyConnectionLimits } from './http/apply-connection-limits.ts';
 import { toListenError } from './listen-error.ts';
 import { containStrayErrors } from './observability/contain-stray-errors.ts';
 import { createRedactor } from './observability/create-redactor.ts';
@@ -126,9 +127,10 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     await telemetry?.shutdown();
     releaseStrayErrors?.();
   };
-  const server = createServer({ noDelay: true, requestTimeout: 0 }, (request, response) => {
+  const server = createServer({ noDelay: true }, (request, response) => {
     void handleRequest(state, request, response);
   });
+  applyConnectionLimits(server, settings);
   server.on('clientError', answerClientError);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -211,6 +211,17 @@ export const settingDefinitions = {
   totalTimeoutMs: milliseconds('SLUICE_TOTAL_TIMEOUT_MS', 600_000, 'Longest total duration of one stream.'),
   sendTimeoutMs: milliseconds('SLUICE_SEND_TIMEOUT_MS', 30_000, 'A client whose socket takes nothing for this long is cut off and the upstream aborted.'),
   drainMs: milliseconds('SLUICE_DRAIN_MS', 10_000, 'On SIGTERM, how long streams in flight may run before they end with `shutting_down`.', 0),
+  headersTimeoutMs: milliseconds('SLUICE_HEADERS_TIMEOUT_MS', 5_000, 'A client must send a request\'s headers within this long of connecting (or of its previous response); 408 and closed after.'),
+  bodyTimeoutMs: milliseconds('SLUICE_BODY_TIMEOUT_MS', 30_000, 'A client must send a whole request, body included, within this long; 408 and closed after. The response is not limited by it.'),
+  keepAliveTimeoutMs: milliseconds('SLUICE_KEEP_ALIVE_TIMEOUT_MS', 5_000, 'An idle keep-alive connection is closed after this long without a request (and Node\'s 1 s grace, so that a client honouring the advertised timeout closes first).'),
+  maxConnections: integer('SLUICE_MAX_CONNECTIONS', 16_384, 'Client connections open at once; one past it is closed at once. 0 for no cap beyond the process\'s file limit.', 0, 1_000_000),
+  maxConnectionsPerAddress: integer(
+    'SLUICE_MAX_CONNECTIONS_PER_ADDRESS',
+    0,
+    'Client connections open at once from one IP address; one past it is closed at once. 0 (the default) for no cap: behind a proxy every client has the proxy\'s address.',
+    0,
+    1_000_000,
+  ),
   maxBodyBytes: integer('SLUICE_MAX_BODY_BYTES', 1_048_576, 'Largest request body accepted (413 above).', 1, 64 * 1_048_576),
   maxUpstreamEventBytes: integer(
     'SLUICE_MAX_UPSTREAM_EVENT_BYTES',
@@ -308,6 +319,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env, overr
   checkRouteProviders(settings as Settings, sources);
   checkResumeSettings(settings as Settings, sources);
   checkAdminPort(settings as Settings);
+  checkTimeoutSettings(settings as Settings);
   return settings as Settings;
 }
 
@@ -351,6 +363,13 @@ function checkResumeSettings(settings: Settings, sources: Partial<Record<Setting
 function checkAdminPort(settings: Settings): void {
   if (settings.adminPort !== undefined && settings.adminPort !== 0 && settings.adminPort === settings.port) {
     throw new SettingsError(`Invalid SLUICE_ADMIN_PORT: ${settings.adminPort} is PORT too; give the admin surface a port of its own, or leave it unset to share PORT`);
+  }
+}
+
+function checkTimeoutSettings(settings: Settings): void {
+  // The body timeout runs from the connection too, so it covers the headers' time.
+  if (settings.headersTimeoutMs > settings.bodyTimeoutMs) {
+    throw new SettingsError(`Invalid SLUICE_HEADERS_TIMEOUT_MS: ${settings.headersTimeoutMs} must not be longer than SLUICE_BODY_TIMEOUT_MS (${settings.bodyTimeoutMs})`);
   }
 }
 

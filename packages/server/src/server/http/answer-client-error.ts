@@ -59,7 +59,7 @@ function describeClientError(error: ClientError): SluiceError {
       return new SluiceError('bad_request', `The request headers are larger than ${limit}; send long prompts in a POST body, not in a URL or a header`, { status: 431 });
     }
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      // Only with a headers or request timeout on the server: Sluice's `requestTimeout: 0` turns both off.
+      // A client too slow with its headers or its whole request (SLUICE_HEADERS_TIMEOUT_MS, SLUICE_BODY_TIMEOUT_MS).
       return new SluiceError('bad_request', 'The request did not arrive in time: send its headers and body without pausing', { status: 408 });
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return new SluiceError('payload_too_large', `A chunk of the request body has extensions larger than the ${maxChunkExtensionsBytes}-byte limit`);
