@@ -19,6 +19,7 @@ import { applyConnectionLimits } from './http/apply-connection-limits.ts';
 import { toListenError } from './listen-error.ts';
 import { containStrayErrors } from './observability/contain-stray-errors.ts';
 import { createRedactor } from './observability/create-redactor.ts';
+import { monitorEventLoopLag } from './observability/event-loop-lag.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createTelemetry } from './observability/telemetry.ts';
@@ -115,6 +116,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     retrieval: createLazyRetrievalStore(effectiveSettings, logger),
     telemetry,
     redact,
+    eventLoopLag: monitorEventLoopLag(),
     draining: false,
     startedAt: Math.floor(Date.now() / 1000),
   };
@@ -126,6 +128,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     await state.retrieval.close();
     await telemetry?.shutdown();
     releaseStrayErrors?.();
+    state.eventLoopLag[Symbol.dispose]();
   };
   const server = createServer({ noDelay: true }, (request, response) => {
     void handleRequest(state, request, response);

@@ -211,6 +211,8 @@ export const settingDefinitions = {
   totalTimeoutMs: milliseconds('SLUICE_TOTAL_TIMEOUT_MS', 600_000, 'Longest total duration of one stream.'),
   sendTimeoutMs: milliseconds('SLUICE_SEND_TIMEOUT_MS', 30_000, 'A client whose socket takes nothing for this long is cut off and the upstream aborted.'),
   drainMs: milliseconds('SLUICE_DRAIN_MS', 10_000, 'On SIGTERM, how long streams in flight may run before they end with `shutting_down`.', 0),
+  maxStreams: integer('SLUICE_MAX_STREAMS', 0, 'Streams in flight at once on this instance; a new one past it gets 503 overloaded with retry-after. 0 for no cap.', 0, 1_000_000),
+  maxEventLoopLagMs: milliseconds('SLUICE_MAX_EVENT_LOOP_LAG_MS', 500, 'While the event loop runs this much late (smoothed over its last few 100 ms probes), new streams get 503 overloaded with retry-after. 0 to never shed on lag.', 0),
   headersTimeoutMs: milliseconds('SLUICE_HEADERS_TIMEOUT_MS', 5_000, 'A client must send a request\'s headers within this long of connecting (or of its previous response); 408 and closed after.'),
   bodyTimeoutMs: milliseconds('SLUICE_BODY_TIMEOUT_MS', 30_000, 'A client must send a whole request, body included, within this long; 408 and closed after. The response is not limited by it.'),
   keepAliveTimeoutMs: milliseconds('SLUICE_KEEP_ALIVE_TIMEOUT_MS', 5_000, 'An idle keep-alive connection is closed after this long without a request (and Node\'s 1 s grace, so that a client honouring the advertised timeout closes first).'),

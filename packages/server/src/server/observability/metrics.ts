@@ -57,6 +57,7 @@ export function createMetrics() {
       registers: [registry],
     }),
     authFailures: new Counter({ name: 'sluice_auth_failures_total', help: 'Requests refused with 401, by reason (missing, invalid, revoked, expired)', labelNames: ['reason'] as const, registers: [registry] }),
+    shed: new Counter({ name: 'sluice_shed_total', help: 'New streams refused with 503 overloaded, by reason (max_streams, event_loop_lag)', labelNames: ['reason'] as const, registers: [registry] }),
     strayErrors: new Counter({
       name: 'sluice_stray_errors_total',
       help: 'Exceptions and rejections nothing caught, by scope (stream: that stream was ended; process) and origin',

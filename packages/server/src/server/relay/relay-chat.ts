@@ -22,6 +22,7 @@ import { wantsPartialObjects } from '../dialects/sluice/partial-object-tracker.t
 import { writeEventStreamHead } from '../http/event-stream-head.ts';
 import { sendJson, sendJsonError } from '../http/send-json.ts';
 import type { Redact } from '../observability/create-redactor.ts';
+import type { EventLoopLag } from '../observability/event-loop-lag.ts';
 import type { Logger } from '../observability/logger.ts';
 import { redactError } from '../observability/redact-error.ts';
 import type { SluiceMetrics } from '../observability/metrics.ts';
@@ -30,6 +31,7 @@ import { ClientConnection } from '../writer/client-connection.ts';
 import { createContinuedStream } from './create-continued-stream.ts';
 import { createStreamId } from './create-stream-id.ts';
 import { recordEnd, round } from './record-stream-end.ts';
+import { refuseStream } from './refuse-stream.ts';
 import { relayResumable, type ResumableOptions } from './resumable-relay.ts';
 import type { StreamRegistry } from './stream-registry.ts';
 import { runInStreamScope } from './stream-scope.ts';
@@ -49,6 +51,8 @@ export interface RelayServices {
   telemetry?: StreamTelemetry;
   /** Takes every configured secret out of text that came from an upstream or an error. */
   redact: Redact;
+  /** How late the event loop runs, for load shedding. */
+  eventLoopLag: EventLoopLag;
 }
 
 export interface RelayRequest {
@@ -88,6 +92,13 @@ export function relayChat(services: RelayServices, relay: RelayRequest): Promise
 
 async function relayInScope(services: RelayServices, relay: RelayRequest, signal: AbortSignal, abort: (reason: StreamAbort) => void): Promise<void> {
   const { settings, metrics } = services;
+  // Shed before anything else is spent on the request (a key check may be a Redis round trip).
+  const shed = refuseStream(settings, services.streams.size, services.eventLoopLag);
+  if (shed !== undefined) {
+    metrics.shed.inc({ reason: shed.reason });
+    sendJsonError(relay.response, shed.error, { 'x-request-id': relay.requestId }, relay.errorBody?.(shed.error));
+    return;
+  }
   const tally = createStreamTally(JSON.stringify(relay.chatRequest.messages).length);
   let admission: Admission;
   try {
