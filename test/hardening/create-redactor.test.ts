@@ -23,6 +23,8 @@ test('text without a secret comes back as the same string, and no secrets means 
   // A secret too short to redact without mangling ordinary words is left out.
   assert.equal(createRedactor(['ab'])('absent'), 'absent');
   assert.equal(createRedactor(['hunter2'])('password hunter2!'), 'password [redacted]!');
+  // A made-up key of words does not take the words out of every sentence; the key itself still goes.
+  assert.equal(createRedactor(['sk-embeddings-secret'])('Embeddings failed for sk-embeddings-secret'), 'Embeddings failed for [redacted]');
 });
 
 test('the secrets of the settings: keys, URL passwords (not the rest of the URL), credentials inside SLUICE_PROVIDERS', () => {

@@ -12,6 +12,13 @@ export const redactedMarker = '[redacted]';
 export const secretFragmentLength = 8;
 
 /**
+ * A run of lowercase letters only is left to the whole-secret rule: a made-up key such as
+ * `sk-embeddings-secret` would otherwise redact every "embedding" in the text. Of a random key's runs
+ * few are lowercase only, and the runs around them are still caught.
+ */
+const wordLike = /^[a-z]+$/;
+
+/**
  * Secrets shorter than this are not redacted at all: a two-letter password would turn every word that
  * holds it into noise. Such a secret protects nothing anyway.
  */
@@ -31,7 +38,10 @@ export function createRedactor(secrets: readonly string[]): Redact {
   if (usable.length === 0) return (text) => text;
   const fragments = new Set<string>();
   for (const secret of usable) {
-    for (let start = 0; start + secretFragmentLength <= secret.length; start += 1) fragments.add(secret.slice(start, start + secretFragmentLength));
+    for (let start = 0; start + secretFragmentLength <= secret.length; start += 1) {
+      const fragment = secret.slice(start, start + secretFragmentLength);
+      if (!wordLike.test(fragment)) fragments.add(fragment);
+    }
   }
   const shortSecrets = usable.filter((secret) => secret.length < secretFragmentLength);
   return (text) => redactMasked(redactRuns(text, fragments, shortSecrets), usable);
