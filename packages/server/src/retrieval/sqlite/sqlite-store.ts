@@ -1,6 +1,8 @@
 import { DatabaseSync } from 'node:sqlite';
 import { SluiceError } from '@sluice/protocol';
 import type { CollectionSummary, DocumentInput } from '../document.ts';
+import { createOperationQueue } from '../create-operation-queue.ts';
+import { createTimeSlicer } from '../create-time-slicer.ts';
 import { prepareDocuments, describeChunkHeading, type PreparedDocument } from '../prepare-documents.ts';
 import { rankByCachedVectors, rankChunks, type ChunkRow } from '../rank-chunks.ts';
 import { assertCollectionName, assertSearchRequest, resolveListDocumentsOptions } from '../retrieval-limits.ts';
@@ -37,7 +39,10 @@ interface CollectionRow {
  * by vectors too when an embedder is configured (chunk vectors are float32 blobs, searched in memory:
  * see `vector-index.ts`).
  *
- * `node:sqlite` is synchronous: each call holds the event loop for the length of its query.
+ * `node:sqlite` is synchronous: each call holds the event loop for the length of its query. A batch
+ * upload (FTS5 indexing 12 MB took 1.8 s) is written in one transaction whose statements are spread
+ * over turns of the event loop; every operation on the database takes its turn through `exclusive`,
+ * so none runs inside another's open transaction or reads what it has not committed.
  */
 export function createSqliteStore(options: SqliteStoreOptions): RetrievalStore {
   const { embedder, limits, chunking, vectorCache } = resolveStoreOptions(options);
@@ -75,6 +80,8 @@ export function createSqliteStore(options: SqliteStoreOptions): RetrievalStore {
       FROM chunks c JOIN documents d ON d.collection_id = c.collection_id AND d.id = c.document_id
       WHERE c.collection_id = ? AND c.document_id = ? AND c.chunk_index = ?`),
   };
+
+  const exclusive = createOperationQueue();
 
   function transaction<T>(work: () => T): T {
     database.exec('BEGIN IMMEDIATE');
@@ -122,43 +129,50 @@ export function createSqliteStore(options: SqliteStoreOptions): RetrievalStore {
     return true;
   }
 
-  function writeDocuments(collection: string, documents: PreparedDocument[]): UpsertResult {
-    return transaction(() => {
+  async function writeDocuments(collection: string, documents: PreparedDocument[]): Promise<UpsertResult> {
+    const yieldWhenSliceSpent = createTimeSlicer();
+    database.exec('BEGIN IMMEDIATE');
+    try {
       const { id: collectionId } = ensureCollection(collection);
       statements.touchCollection.run(collectionId);
       const insertIntoFts = database.prepare(`INSERT INTO ${ftsTableName(collectionId)} (rowid, heading, body) VALUES (?, ?, ?)`);
       const updatedAt = new Date().toISOString();
-      return {
-        documents: documents.map((document) => {
-          const replaced = removeDocument(collectionId, document.id);
-          statements.insertDocument.run(
+      const written: UpsertResult['documents'] = [];
+      for (const document of documents) {
+        const replaced = removeDocument(collectionId, document.id);
+        statements.insertDocument.run(
+          collectionId,
+          document.id,
+          document.title,
+          JSON.stringify(document.metadata),
+          document.textBytes,
+          document.chunks.length,
+          updatedAt,
+        );
+        for (const chunk of document.chunks) {
+          await yieldWhenSliceSpent();
+          const embedding =
+            chunk.embedding === undefined
+              ? null
+              : new Uint8Array(chunk.embedding.buffer, chunk.embedding.byteOffset, chunk.embedding.byteLength);
+          const { id } = statements.insertChunk.get(
             collectionId,
             document.id,
-            document.title,
-            JSON.stringify(document.metadata),
-            document.textBytes,
-            document.chunks.length,
-            updatedAt,
-          );
-          for (const chunk of document.chunks) {
-            const embedding =
-              chunk.embedding === undefined
-                ? null
-                : new Uint8Array(chunk.embedding.buffer, chunk.embedding.byteOffset, chunk.embedding.byteLength);
-            const { id } = statements.insertChunk.get(
-              collectionId,
-              document.id,
-              chunk.index,
-              JSON.stringify(chunk.headingPath),
-              chunk.text,
-              embedding,
-            ) as { id: number };
-            insertIntoFts.run(id, describeChunkHeading(document.title, chunk.headingPath), chunk.text);
-          }
-          return { id: document.id, chunkCount: document.chunks.length, replaced };
-        }),
-      };
-    });
+            chunk.index,
+            JSON.stringify(chunk.headingPath),
+            chunk.text,
+            embedding,
+          ) as { id: number };
+          insertIntoFts.run(id, describeChunkHeading(document.title, chunk.headingPath), chunk.text);
+        }
+        written.push({ id: document.id, chunkCount: document.chunks.length, replaced });
+      }
+      database.exec('COMMIT');
+      return { documents: written };
+    } catch (error) {
+      database.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   function rankLexically(collectionId: number, terms: string[], limit: number): ChunkRow[] {
@@ -181,17 +195,19 @@ export function createSqliteStore(options: SqliteStoreOptions): RetrievalStore {
         cache: vectorCache,
         collection: collection.name,
         revision: collection.revision,
-        loadVectors: async (dimensions) =>
-          statements.loadVectors.all(collection.id, dimensions * 4).map((row) => ({
+        loadVectors: (dimensions) =>
+          exclusive(() => statements.loadVectors.all(collection.id, dimensions * 4)).then((rows) => rows.map((row) => ({
             documentId: row.document_id as string,
             chunkIndex: row.chunk_index as number,
             embedding: row.embedding as Uint8Array,
-          })),
-        readChunks: async (keys) =>
-          keys.flatMap(({ documentId, chunkIndex }) => {
-            const row = statements.readChunk.get(collection.id, documentId, chunkIndex);
-            return row === undefined ? [] : [toChunk(row)];
-          }),
+          }))),
+        readChunks: (keys) =>
+          exclusive(() =>
+            keys.flatMap(({ documentId, chunkIndex }) => {
+              const row = statements.readChunk.get(collection.id, documentId, chunkIndex);
+              return row === undefined ? [] : [toChunk(row)];
+            }),
+          ),
       },
       vector,
       limit,
@@ -203,38 +219,43 @@ export function createSqliteStore(options: SqliteStoreOptions): RetrievalStore {
 
     async createCollection(name: string) {
       assertCollectionName(name);
-      transaction(() => ensureCollection(name));
-      return summarizeCollections(name)[0]!;
+      return exclusive(() => {
+        transaction(() => ensureCollection(name));
+        return summarizeCollections(name)[0]!;
+      });
     },
 
     async listCollections() {
-      return summarizeCollections(null);
+      return exclusive(() => summarizeCollections(null));
     },
 
     async getCollection(name: string) {
-      requireCollection(name);
-      return summarizeCollections(name)[0]!;
+      return exclusive(() => {
+        requireCollection(name);
+        return summarizeCollections(name)[0]!;
+      });
     },
 
     async deleteCollection(name: string) {
-      const { id } = requireCollection(name);
-      transaction(() => {
-        database.exec(`DROP TABLE IF EXISTS ${ftsTableName(id)}`);
-        database.prepare('DELETE FROM chunks WHERE collection_id = ?').run(id);
-        database.prepare('DELETE FROM collections WHERE id = ?').run(id);
+      return exclusive(() => {
+        const { id } = requireCollection(name);
+        transaction(() => {
+          database.exec(`DROP TABLE IF EXISTS ${ftsTableName(id)}`);
+          database.prepare('DELETE FROM chunks WHERE collection_id = ?').run(id);
+          database.prepare('DELETE FROM collections WHERE id = ?').run(id);
+        });
       });
     },
 
     async upsertDocuments(collection: string, documents: DocumentInput[], upsertOptions: UpsertOptions = {}) {
       assertCollectionName(collection);
       const prepared = await prepareDocuments(documents, { limits, chunking, embedder, signal: upsertOptions.signal });
-      return writeDocuments(collection, prepared);
+      return exclusive(() => writeDocuments(collection, prepared));
     },
 
     async listDocuments(collection: string, listOptions: ListDocumentsOptions = {}): Promise<DocumentPage> {
       const { limit, afterId } = resolveListDocumentsOptions(listOptions);
-      const { id } = requireCollection(collection);
-      const rows = statements.listDocuments.all(id, afterId ?? '', limit + 1);
+      const rows = await exclusive(() => statements.listDocuments.all(requireCollection(collection).id, afterId ?? '', limit + 1));
       const documents = rows.slice(0, limit).map((row) => ({
         id: row.id as string,
         title: row.title as string,
@@ -247,20 +268,23 @@ export function createSqliteStore(options: SqliteStoreOptions): RetrievalStore {
     },
 
     async deleteDocument(collection: string, documentId: string) {
-      const { id } = requireCollection(collection);
-      if (!transaction(() => removeDocument(id, documentId))) {
+      const removed = await exclusive(() => {
+        const { id } = requireCollection(collection);
+        return transaction(() => removeDocument(id, documentId));
+      });
+      if (!removed) {
         throw new SluiceError('not_found', notFoundMessages.document(collection, documentId), { param: 'document_id' });
       }
     },
 
     async search(collection: string, query: string, topK: number, searchOptions: SearchOptions = {}): Promise<SearchHit[]> {
       assertSearchRequest(query, topK, limits);
-      const collectionRow = requireCollection(collection);
+      const collectionRow = await exclusive(() => requireCollection(collection));
       return rankChunks(
         query,
         topK,
         {
-          rankLexically: async (terms, limit) => rankLexically(collectionRow.id, terms, limit),
+          rankLexically: (terms, limit) => exclusive(() => rankLexically(collectionRow.id, terms, limit)),
           rankByVector: (vector, limit) => rankByVector(collectionRow, vector, limit),
         },
         embedder,
@@ -269,7 +293,9 @@ export function createSqliteStore(options: SqliteStoreOptions): RetrievalStore {
     },
 
     async close() {
-      if (database.isOpen) database.close();
+      await exclusive(() => {
+        if (database.isOpen) database.close();
+      });
     },
   };
 }

@@ -19,19 +19,16 @@ const backslash = 0x5c;
  * Throws a 400 when `text` nests arrays and objects deeper than `maxJsonDepth`, before it is parsed.
  * A body with fewer brackets than the limit cannot be too deep, and counting them is a native
  * `indexOf` per bracket, so a normal body costs next to nothing; only a body with many brackets is
- * scanned character by character (skipping strings, whose brackets do not nest).
+ * scanned, its structure character by character and its strings (whose brackets do not nest) skipped by
+ * a search for their closing quote.
  */
 export function checkJsonDepth(text: string): void {
   if (!hasMoreBracketsThan(text, maxJsonDepth)) return;
   let depth = 0;
-  let inString = false;
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
-    if (inString) {
-      if (code === backslash) index += 1;
-      else if (code === quote) inString = false;
-    } else if (code === quote) {
-      inString = true;
+    if (code === quote) {
+      index = endOfString(text, index);
     } else if (code === openBracket || code === openBrace) {
       depth += 1;
       if (depth > maxJsonDepth) throw new SluiceError('bad_request', `Request body is nested deeper than ${maxJsonDepth} levels of arrays and objects`);
@@ -39,6 +36,18 @@ export function checkJsonDepth(text: string): void {
       depth -= 1;
     }
   }
+}
+
+/** The index of the quote closing the string opened at `start` (a native search: strings are most of a body). */
+function endOfString(text: string, start: number): number {
+  let end = text.indexOf('"', start + 1);
+  while (end !== -1) {
+    let backslashes = 0;
+    while (text.charCodeAt(end - 1 - backslashes) === backslash) backslashes += 1;
+    if (backslashes % 2 === 0) return end;
+    end = text.indexOf('"', end + 1);
+  }
+  return text.length;
 }
 
 function hasMoreBracketsThan(text: string, count: number): boolean {
