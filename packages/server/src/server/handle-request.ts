@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '@sluice/protocol';
 import { anthropicErrorBody } from './dialects/anthropic-messages/anthropic-error.ts';
 import { serveAdminSurface } from './handle-admin-request.ts';
+import { isHostAllowed } from './http/is-host-allowed.ts';
 import { matchPath, type PathParams } from './http/match-path.ts';
 import { requestIdOf } from './http/request-id.ts';
 import { sendFailure } from './http/send-failure.ts';
@@ -37,7 +38,7 @@ const routes: Record<string, Record<string, Handler>> = {
   '/v1/responses': { POST: (state, request, response, _url, id) => postResponses(state, request, response, id) },
   '/v1/ui-message-stream': { POST: (state, request, response, _url, id) => postUIMessageStream(state, request, response, id) },
   '/v1/chat/text': {
-    GET: (state, _request, response, url, id) => getChatText(state, url, response, id),
+    GET: (state, request, response, url, id) => getChatText(state, request, url, response, id),
     POST: (state, request, response, _url, id) => postChatText(state, request, response, id),
   },
   '/v1/chat/stream': {
@@ -114,6 +115,9 @@ function findRoute(pathname: string): { path: string; methods: Record<string, Ha
  */
 const servedWhileDraining = new Set(['/healthz', '/readyz', '/v1/streams/{id}']);
 
+/** Answered whatever the Host: a load balancer probes an instance by its address. */
+const probePaths = new Set(['/healthz', '/readyz']);
+
 /**
  * Dispatches one request. Anything a handler throws is normalized here, once: the client gets a JSON
  * error with the right status and never a stack trace; the log keeps the cause.
@@ -123,6 +127,9 @@ export async function handleRequest(state: ServerState, request: IncomingMessage
   let route = '';
   try {
     const url = new URL(request.url ?? '/', 'http://sluice.invalid');
+    if (!probePaths.has(url.pathname) && !isHostAllowed(request.headers.host, state.settings.allowedHosts)) {
+      throw new SluiceError('forbidden', `Host ${JSON.stringify(request.headers.host ?? '')} is not one this server answers to (SLUICE_ALLOWED_HOSTS)`);
+    }
     if (state.access.answerCors(request, response)) return;
     if (await serveAdminSurface(state, request, response, url, requestId, 'public')) return;
     if (serveWebPage(request, response, url.pathname)) return;

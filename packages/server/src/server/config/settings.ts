@@ -125,6 +125,17 @@ function json<T>(env: string, defaultValue: T, description: string, example: str
   };
 }
 
+function hostList(env: string, description: string): SettingDefinition<string[]> {
+  const check = (value: unknown): string[] => {
+    const entries = typeof value === 'string' ? value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '') : value;
+    if (!Array.isArray(entries) || !entries.every((entry) => typeof entry === 'string' && /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d+)?$/i.test(entry))) {
+      throw new Error(`expected host names (or host:port), comma-separated, got ${JSON.stringify(value)}`);
+    }
+    return entries.map((entry) => entry.toLowerCase());
+  };
+  return { env, default: [], description, check, parse: check };
+}
+
 function redisUrl(env: string, description: string): SettingDefinition<string | undefined> {
   const check = (value: unknown): string | undefined => {
     if (value === undefined || value === '') return undefined;
@@ -211,6 +222,10 @@ export const settingDefinitions = {
   totalTimeoutMs: milliseconds('SLUICE_TOTAL_TIMEOUT_MS', 600_000, 'Longest total duration of one stream.'),
   sendTimeoutMs: milliseconds('SLUICE_SEND_TIMEOUT_MS', 30_000, 'A client whose socket takes nothing for this long is cut off and the upstream aborted.'),
   drainMs: milliseconds('SLUICE_DRAIN_MS', 10_000, 'On SIGTERM, how long streams in flight may run before they end with `shutting_down`.', 0),
+  allowedHosts: hostList(
+    'SLUICE_ALLOWED_HOSTS',
+    'Host names (or host:port) Sluice answers to, comma-separated; any other Host header gets 403, against DNS rebinding. Probes (/healthz, /readyz) answer any. Empty: every host.',
+  ),
   maxStreams: integer('SLUICE_MAX_STREAMS', 0, 'Streams in flight at once on this instance; a new one past it gets 503 overloaded with retry-after. 0 for no cap.', 0, 1_000_000),
   maxEventLoopLagMs: milliseconds('SLUICE_MAX_EVENT_LOOP_LAG_MS', 500, 'While the event loop runs this much late (smoothed over its last few 100 ms probes), new streams get 503 overloaded with retry-after. 0 to never shed on lag.', 0),
   headersTimeoutMs: milliseconds('SLUICE_HEADERS_TIMEOUT_MS', 5_000, 'A client must send a request\'s headers within this long of connecting (or of its previous response); 408 and closed after.'),

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sluiceEventsDialect } from '../dialects/sluice/sluice-egress.ts';
 import { decodeSluiceStreamBody, decodeSluiceStreamQuery } from '../dialects/sluice/sluice-ingress.ts';
+import { checkCrossSiteGet } from '../http/check-cross-site-get.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import { readLastEventId } from '../relay/last-event-id.ts';
 import { relayChat, type RelayRequest, type RelayServices } from '../relay/relay-chat.ts';
@@ -31,6 +32,7 @@ export async function postChatStream(services: RelayServices, request: IncomingM
 export async function getChatStream(services: RelayServices, request: IncomingMessage, url: URL, response: ServerResponse, requestId: string): Promise<void> {
   const position = readLastEventId(request, url);
   if (position !== undefined) return resumeStream(services, response, { ...position, fromStart: false }, requestId, route);
+  checkCrossSiteGet(request, services.settings.corsOrigins);
   const { chatRequest, resumable, retrieval } = decodeSluiceStreamQuery(url.searchParams, services.settings.defaultModel);
   const plan = await planRetrieval(services, chatRequest, retrieval);
   await relayChat(services, { route, requestId, chatRequest, response, output: outputOf(resumable), retrieval: plan });

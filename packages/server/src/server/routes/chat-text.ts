@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '@sluice/protocol';
 import { plainTextDialect } from '../dialects/plain-text/plain-text-egress.ts';
 import { decodeSluiceStreamBody, decodeSluiceStreamQuery } from '../dialects/sluice/sluice-ingress.ts';
+import { checkCrossSiteGet } from '../http/check-cross-site-get.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import { relayChat, type RelayServices } from '../relay/relay-chat.ts';
 
@@ -16,7 +17,8 @@ export async function postChatText(services: RelayServices, request: IncomingMes
 }
 
 /** `GET /v1/chat/text?prompt=...&model=...`: the same, for `curl -N` and a browser address bar. */
-export async function getChatText(services: RelayServices, url: URL, response: ServerResponse, requestId: string): Promise<void> {
+export async function getChatText(services: RelayServices, request: IncomingMessage, url: URL, response: ServerResponse, requestId: string): Promise<void> {
+  checkCrossSiteGet(request, services.settings.corsOrigins);
   if (url.searchParams.has('resumable')) throw notResumable();
   if (url.searchParams.has('collection')) throw noSources('collection');
   const { chatRequest } = decodeSluiceStreamQuery(url.searchParams, services.settings.defaultModel);
