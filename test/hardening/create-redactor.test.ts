@@ -12,6 +12,8 @@ test('a secret whole, any eight of its characters in a row, and its masked quota
   assert.equal(redact(`part ${key.slice(9, 17)}!`), 'part [redacted]!');
   assert.equal(redact(`Incorrect API key provided: sk-pro...I9j0.`), 'Incorrect API key provided: [redacted].');
   assert.equal(redact(`sk-pr********************I9j0 and sk-p…j0`), '[redacted] and [redacted]');
+  // The words the mask stands between go whole, with whatever ran on into them.
+  assert.equal(redact(`key=sk-pro...I9j0G"}`), '[redacted]"}');
   // Seven characters of it, or a mask around words it does not start and end with, are ordinary text.
   assert.equal(redact(`${key.slice(9, 16)} and abc...wxyz`), `${key.slice(9, 16)} and abc...wxyz`);
 });

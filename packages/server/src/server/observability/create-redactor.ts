@@ -69,13 +69,30 @@ function redactRuns(text: string, fragments: ReadonlySet<string>, shortSecrets: 
   return out;
 }
 
-// A word, a mask, a word: how keys are quoted in part (`sk-abc...wxyz`, `sk-proj-****wxyz`, `sk-a…yz`).
+// A word, a mask, a word: how keys are quoted in part (`sk-abc...wxyz`, `sk-proj-****wxyz`, `sk-a…yz`),
+// however the words run on into the text around them.
 // Keys are written in URL-safe or plain base64 characters.
 const maskedQuotation = /([\w+/=-]{3,})(?:\*+|\.{2,}|…)([\w+/=-]{2,})/g;
 
 function redactMasked(text: string, secrets: readonly string[]): string {
   if (!text.includes('*') && !text.includes('..') && !text.includes('…')) return text;
   return text.replace(maskedQuotation, (quotation, head: string, tail: string) =>
-    secrets.some((secret) => secret.startsWith(head) && secret.endsWith(tail) && head.length + tail.length < secret.length) ? redactedMarker : quotation,
+    secrets.some((secret) => endsWithStartOf(head, secret) && startsWithEndOf(tail, secret)) ? redactedMarker : quotation,
   );
+}
+
+/** Whether `head` ends with at least 3 characters that begin `secret` (whatever stands before them). */
+function endsWithStartOf(head: string, secret: string): boolean {
+  for (let length = Math.min(head.length, secret.length - 2); length >= 3; length -= 1) {
+    if (secret.startsWith(head.slice(head.length - length))) return true;
+  }
+  return false;
+}
+
+/** Whether `tail` starts with at least 2 characters that end `secret` (whatever follows them). */
+function startsWithEndOf(tail: string, secret: string): boolean {
+  for (let length = Math.min(tail.length, secret.length - 3); length >= 2; length -= 1) {
+    if (secret.endsWith(tail.slice(0, length))) return true;
+  }
+  return false;
 }
