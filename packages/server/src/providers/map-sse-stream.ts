@@ -185,9 +185,30 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
     body.off('end', this.onChange);
     body.off('close', this.onChange);
     // The 'error' listener stays: undici destroys an unfinished body with an error, which must find one.
-    if (this.sawFinal && !body.destroyed) body.resume();
+    if (this.sawFinal && !body.destroyed) drainForReuse(body);
     else body.destroy();
   }
+}
+
+/** What an upstream may still send after its final event for its connection to be kept for reuse. */
+const maxDrainBytes = 64 * 1024;
+const maxDrainMs = 1000;
+
+/**
+ * Reads the rest of a body whose final event has arrived (its terminator, usually nothing) so that
+ * undici can reuse the keep-alive connection; an upstream that goes on sending, or holds the body open,
+ * past the bounds has its connection closed instead, or it would hold that connection forever.
+ */
+function drainForReuse(body: Readable): void {
+  let drainedBytes = 0;
+  const timer = setTimeout(() => body.destroy(), maxDrainMs);
+  timer.unref();
+  body.on('data', (chunk: Buffer) => {
+    drainedBytes += chunk.length;
+    if (drainedBytes > maxDrainBytes) body.destroy();
+  });
+  body.once('close', () => clearTimeout(timer));
+  body.resume();
 }
 
 function brokenUpstream(error: unknown): SluiceError {
