@@ -16,6 +16,7 @@ import { openAiResponsesEndpoint } from './openai-responses.ts';
 import type { Scenario } from './scenario.ts';
 import { driveStream } from './stream-driver.ts';
 import { writeEndlessLine } from './endless-line.ts';
+import { sendRawResponse } from './raw-response.ts';
 import { loadTranscript } from './transcript.ts';
 import { createWireWriter, type WireWriter } from './wire-writer.ts';
 
@@ -125,6 +126,10 @@ export async function startFakeProvider(options: { defaultScenario?: Scenario } 
       return;
     }
     const headers = { [endpoint.requestIdHeader]: requestId, ...scenario.responseHeaders };
+    if (scenario.raw !== undefined) {
+      await sendRawResponse(response, writer, scenario.raw, headers);
+      return;
+    }
     if (scenario.status !== undefined) {
       sendJson(response, scenario.status, headers, JSON.stringify(scenario.errorBody ?? endpoint.errorBody(scenario.status, requestId)));
       return;

@@ -72,6 +72,16 @@ export interface Scenario {
   completeWhenStreaming?: boolean;
   /** The stream response's `content-type` instead of `text/event-stream` (the body is unchanged). */
   streamContentType?: string;
+  /** Answer with exactly these bytes instead of generated events (generated upstream streams, fuzzing). */
+  raw?: {
+    /** @default 200 */
+    status?: number;
+    /** None at all when absent. */
+    contentType?: string;
+    chunks: string[];
+    /** After the last chunk: end the body, cut the connection mid-body, or hold it open. */
+    ending: 'end' | 'cut' | 'hang';
+  };
   /** OpenAI-compatible server quirks for /v1/chat/completions. @default 'openai' */
   flavour?: Flavour;
   /** `test/fixtures/<transcript>.chunks.txt`, replayed verbatim instead of generated events. */
