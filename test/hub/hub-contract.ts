@@ -13,7 +13,7 @@ import type { HubEntry } from '../../packages/server/src/pipeline/hub/hub-entry.
 import type { HubProducer, HubReader, HubStopReason, HubStreamOptions, StreamHub } from '../../packages/server/src/pipeline/hub/stream-hub.ts';
 import { SluiceError, type StreamMeta, type StreamPart } from '@sluice/protocol';
 
-export const contractOptions: HubStreamOptions = { maxEntries: 20, retentionMs: 400, graceMs: 150 };
+export const contractOptions: HubStreamOptions = { maxEntries: 20, maxBytes: 1_048_576, retentionMs: 400, graceMs: 150 };
 
 export interface HubPair {
   /** Where streams are generated. */

@@ -3,7 +3,7 @@
  * Sluice's own memory in its process without counting theirs.
  *
  * Protocol on stdio, one JSON line each: it prints `{"upstream": url}`, reads `{"sluice": url, "clients": n,
- * "scenario": {...}}`, opens the clients, waits until every upstream stopped being read, prints
+ * "scenario": {...}, "body"?: {...}}` (`body` adds fields to each request, `resumable` say), opens the clients, waits until every upstream stopped being read, prints
  * `{"stalled": n, "tokensSent": total}`, and exits when stdin closes.
  */
 
@@ -17,10 +17,10 @@ process.stdout.write(`${JSON.stringify({ upstream: fake.url })}\n`);
 const streams: OpenedStream[] = [];
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
-  const order = JSON.parse(line) as { sluice: string; clients: number; scenario: object };
+  const order = JSON.parse(line) as { sluice: string; clients: number; scenario: object; body?: object };
   fake.setScenario(order.scenario);
   for (let index = 0; index < order.clients; index += 1) {
-    streams.push(await openStream(`${order.sluice}/v1/chat/stream`, { body: { prompt: `stalled ${index}` }, paused: true }));
+    streams.push(await openStream(`${order.sluice}/v1/chat/stream`, { body: { prompt: `stalled ${index}`, ...order.body }, paused: true }));
   }
   let previous = -1;
   let sent = 0;

@@ -55,7 +55,7 @@ export class LocalStream implements HubProducer {
     this.handlers = handlers;
     this.graceMs = options.graceMs;
     this.hooks = hooks;
-    this.log = new StreamLog(options.maxEntries);
+    this.log = new StreamLog(options.maxEntries, options.maxBytes);
     if (hooks.history !== undefined) this.log.restore(hooks.history);
     if (hooks.mirror !== undefined && hooks.readStoredOnly) {
       this.readableThrough = this.log.lastSequence;

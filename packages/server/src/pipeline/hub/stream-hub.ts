@@ -36,6 +36,11 @@ export interface StreamHub {
 export interface HubStreamOptions {
   /** Entries kept per stream (at least; up to an eighth more between trims); a reader further behind gets `gone`. */
   maxEntries: number;
+  /**
+   * In this process, fewer entries when the newest `maxEntries` would hold more than this many bytes
+   * (see `estimatePartBytes`): a stream whose readers stall goes on generating into its log.
+   */
+  maxBytes: number;
   /** How long a stream stays readable after its last entry. */
   retentionMs: number;
   /** How long a stream that lost its last reader keeps generating before it is abandoned. */

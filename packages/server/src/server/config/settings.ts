@@ -251,6 +251,13 @@ export const settingDefinitions = {
   resumeGraceMs: milliseconds('SLUICE_RESUME_GRACE_MS', 10_000, 'A resumable stream whose last reader left keeps generating this long for a reconnect, then is aborted. Longer than SLUICE_SSE_RETRY_MS.'),
   sseRetryMs: milliseconds('SLUICE_SSE_RETRY_MS', 1_000, 'The `retry:` sent on resumable streams: how long an EventSource waits before it reconnects.'),
   resumeLogEntries: integer('SLUICE_RESUME_LOG_ENTRIES', 10_000, 'Per resumable stream: parts kept for replay (at least this many); a reader further behind gets a `gone` error.', 16, 1_000_000),
+  resumeLogBytes: integer(
+    'SLUICE_RESUME_LOG_BYTES',
+    1_048_576,
+    'Per resumable stream, in this process: the replay log keeps fewer parts when SLUICE_RESUME_LOG_ENTRIES of them would hold more than this many bytes (a stream with stalled readers keeps generating into it).',
+    65_536,
+    1024 * 1_048_576,
+  ),
   resumeRetentionMs: milliseconds('SLUICE_RESUME_RETENTION_MS', 600_000, 'How long a resumable stream can still be replayed after its last part.'),
   redisOwnerTtlMs: milliseconds('SLUICE_REDIS_OWNER_TTL_MS', 3_000, 'With Redis: an instance that stops renewing its liveness key for this long is taken for dead: readers of its streams get an `error`, or, on a route with continueOnFailure, another instance takes them over.', 100),
   databaseUrl: postgresUrl('DATABASE_URL', 'PostgreSQL for document collections, shared by every instance using it. Without it collections live in the SQLite file SLUICE_RETRIEVAL_SQLITE_PATH.'),

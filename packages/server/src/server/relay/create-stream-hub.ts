@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.ts';
  * `takeOver` continues a stream whose instance died, once the Redis hub claimed it for this one.
  */
 export async function createStreamHub(settings: Settings, logger: Logger, takeOver: (orphan: OrphanedStream) => void): Promise<StreamHub> {
-  const options = { maxEntries: settings.resumeLogEntries, retentionMs: settings.resumeRetentionMs, graceMs: settings.resumeGraceMs };
+  const options = { maxEntries: settings.resumeLogEntries, maxBytes: settings.resumeLogBytes, retentionMs: settings.resumeRetentionMs, graceMs: settings.resumeGraceMs };
   if (settings.redisUrl === undefined) return createMemoryHub(options);
   return createRedisHub({ ...options, url: settings.redisUrl, ownerTtlMs: settings.redisOwnerTtlMs, logger, takeOver });
 }
