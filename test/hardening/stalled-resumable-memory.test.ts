@@ -39,7 +39,7 @@ test(`${streams} resumable streams of 2 MB with stalled readers hold about their
   const { upstream } = await nextReply();
   const sluice = await startSluice({ port: 0, openaiBaseUrl: upstream, openaiApiKey: 'sk-test', sendTimeoutMs: 300_000, resumeLogBytes, resumeRetentionMs: 300_000, logLevel: 'silent' });
   try {
-    const warm = await fetch(`${sluice.url}/v1/chat/stream`, { method: 'POST', body: JSON.stringify({ prompt: 'warm', resumable: true }) });
+    const warm = await fetch(`${sluice.url}/v1/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'warm', resumable: true }) });
     await warm.text();
     const baselineBytes = liveBytes();
     const tokens = Array.from({ length: partsPerStream * tokensPerPart }, (_, index) => `${String(index).padStart(38, 'w')} `);
