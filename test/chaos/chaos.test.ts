@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceClientError, streamChat } from '@sluice/client';
+import { createRandom } from '../support/create-random.ts';
 import { startFakeProvider, type FakeProvider } from '../support/fake-provider/index.ts';
 import { spawnSluice, type SluiceProcess } from '../support/sluice-process.ts';
 import { startNginx, type TemporaryNginx } from '../support/start-nginx.ts';
@@ -47,7 +48,7 @@ before(async () => {
   nginx = await startNginx(ports.map((port) => `127.0.0.1:${port}`));
   // Seeded, so that a failing run can be replayed (the seed is printed with the counts).
   const seed = Number(process.env.SLUICE_CHAOS_SEED ?? Date.now() % 1_000_000);
-  proxy = await startChaosProxy(Number(new URL(nginx.url).port), seededRandom(seed), { cutShare: 0.1, stallShare: 0.15, stallMs: 1500 });
+  proxy = await startChaosProxy(Number(new URL(nginx.url).port), createRandom(seed), { cutShare: 0.1, stallShare: 0.15, stallMs: 1500 });
   process.env.SLUICE_CHAOS_SEED_USED = String(seed);
 });
 
@@ -133,14 +134,3 @@ async function runClient(index: number, text: string, deadline: AbortSignal): Pr
   return text.startsWith(received) ? { kind: 'lost', why: `ended as a success after ${received.length} of ${text.length} characters` } : { kind: 'duplicated', why: `${received.length} characters that are not the answer` };
 }
 
-/** mulberry32: a small seeded generator, uniform on [0, 1), so a run's faults can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}

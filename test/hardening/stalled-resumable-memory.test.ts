@@ -12,25 +12,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { startSluice } from '../../packages/server/src/server/start-sluice.ts';
+import { liveBytes } from '../support/live-bytes.ts';
 import { eventually } from '../support/sluice-harness.ts';
 
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
 
 const streams = 20;
 const partsPerStream = 5_000;
 const tokensPerPart = 10;
 const resumeLogBytes = 512 * 1024;
 
-function liveBytes(): number {
-  collectGarbage();
-  collectGarbage();
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-}
 
 test(`${streams} resumable streams of 2 MB with stalled readers hold about their log's byte bound each`, async () => {
   const load = spawn(process.execPath, ['--conditions=sluice-source', new URL('../support/stalled-clients-process.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });

@@ -11,24 +11,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { startSluice } from '../../packages/server/src/server/start-sluice.ts';
+import { liveBytes } from '../support/live-bytes.ts';
 import { eventually } from '../support/sluice-harness.ts';
 
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
 
 const stalledClients = 200;
 /** The README's bound per stalled stream (measured about 370 KiB: see "Memory per stream" there). */
 const boundBytesPerStream = 1024 * 1024;
 
-function liveBytes(): number {
-  collectGarbage();
-  collectGarbage();
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-}
 
 test(`${stalledClients} stalled clients on fast upstreams hold under ${boundBytesPerStream / 1024} KiB of Sluice memory each`, async () => {
   const load = spawn(process.execPath, [new URL('../support/stalled-clients-process.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
