@@ -29,7 +29,7 @@ test('text without a secret comes back as the same string, and no secrets means 
   assert.equal(createRedactor(['sk-embeddings-secret'])('Embeddings failed for sk-embeddings-secret'), 'Embeddings failed for [redacted]');
 });
 
-test('the secrets of the settings: keys, URL passwords (not the rest of the URL), credentials inside SLUICE_PROVIDERS', () => {
+test('the secrets of the settings: keys, the admin token, URL passwords (not the rest of the URL), credentials inside SLUICE_PROVIDERS', () => {
   const settings = loadSettings({
     OPENAI_API_KEY: key,
     ANTHROPIC_API_KEY: 'sk-ant-api03-zzzzzzzz',
@@ -37,8 +37,12 @@ test('the secrets of the settings: keys, URL passwords (not the rest of the URL)
     REDIS_URL: 'redis://user:p%40ss-word-42@redis.internal:6379',
     DATABASE_URL: 'postgres://sluice:pg-secret-77@db.internal/sluice',
     SLUICE_PROVIDERS: JSON.stringify({ local: { type: 'openai-chat', baseUrl: 'http://localhost:8000/v1', apiKey: 'local-key-000111' } }),
+    SLUICE_ADMIN_TOKEN: 'admin-token-0123456789abcdef',
   });
-  assert.deepEqual(configuredSecrets(settings).sort(), [key, 'emb-key-123456', 'local-key-000111', 'p%40ss-word-42', 'p@ss-word-42', 'pg-secret-77', 'sk-ant-api03-zzzzzzzz'].sort());
+  assert.deepEqual(
+    configuredSecrets(settings).sort(),
+    [key, 'admin-token-0123456789abcdef', 'emb-key-123456', 'local-key-000111', 'p%40ss-word-42', 'p@ss-word-42', 'pg-secret-77', 'sk-ant-api03-zzzzzzzz'].sort(),
+  );
   const redact = createRedactor(configuredSecrets(settings));
   assert.equal(redact('Redis at redis.internal:6379 refused p@ss-word-42'), 'Redis at redis.internal:6379 refused [redacted]');
 });
