@@ -20,6 +20,7 @@ export function estimatePartBytes(part: StreamPart): number {
       return entryOverheadBytes + part.message.length;
     case 'response-metadata':
     case 'usage':
+    case 'continued':
     case 'finish':
       return entryOverheadBytes;
     default:
