@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from './http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import { anthropicErrorBody } from './dialects/anthropic-messages/anthropic-error.ts';
 import { serveAdminSurface } from './handle-admin-request.ts';
@@ -27,7 +27,7 @@ export interface ServerState extends RelayServices {
   startedAt: number;
 }
 
-type Handler = (state: ServerState, request: IncomingMessage, response: ServerResponse, url: URL, requestId: string, params: PathParams) => unknown;
+type Handler = (state: ServerState, request: HttpRequest, response: HttpResponse, url: URL, requestId: string, params: PathParams) => unknown;
 
 /** Every route: path → method → handler. */
 const routes: Record<string, Record<string, Handler>> = {
@@ -118,7 +118,7 @@ const servedWhileDraining = new Set(['/healthz', '/readyz', '/v1/streams/{id}'])
  * Dispatches one request. Anything a handler throws is normalized here, once: the client gets a JSON
  * error with the right status and never a stack trace; the log keeps the cause.
  */
-export async function handleRequest(state: ServerState, request: IncomingMessage, response: ServerResponse): Promise<void> {
+export async function handleRequest(state: ServerState, request: HttpRequest, response: HttpResponse): Promise<void> {
   const requestId = requestIdOf(request);
   let route = '';
   try {

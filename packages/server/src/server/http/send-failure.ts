@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from './http-types.ts';
 import { normalizeError, type SluiceError } from '@sluice/protocol';
 import type { Logger } from '../observability/logger.ts';
 import { sendJsonError } from './send-json.ts';
@@ -8,7 +8,7 @@ import { sendJsonError } from './send-json.ts';
  * status (in `errorBody`'s shape when given) and never a stack trace; the log keeps the cause. A response
  * already under way is cut instead.
  */
-export function sendFailure(logger: Logger, response: ServerResponse, requestId: string, error: unknown, errorBody?: (error: SluiceError) => unknown): void {
+export function sendFailure(logger: Logger, response: HttpResponse, requestId: string, error: unknown, errorBody?: (error: SluiceError) => unknown): void {
   const failure = normalizeError(error);
   if (failure.code === 'internal') logger.error({ request_id: requestId, err: error }, 'request failed');
   if (response.headersSent) {

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../http/http-types.ts';
 import type { Admission } from '../../pipeline/access/admit-chat.ts';
 import { createStreamAccounting, createStreamTally, estimateUsage, overheadMs, type StreamTally } from '../../pipeline/account-stream.ts';
 import { ContentClock } from '../../pipeline/content-clock.ts';
@@ -51,7 +51,7 @@ export interface RelayRequest {
   route: string;
   requestId: string;
   chatRequest: ChatRequest;
-  response: ServerResponse;
+  response: HttpResponse;
   /** Ground the answer in a collection: search before the upstream is opened, stream the `sources` first. */
   retrieval?: RetrievalPlan;
   /**
@@ -201,7 +201,7 @@ async function writeStream(
   const encoder = dialect.createEncoder(meta, relay.chatRequest);
   const opening = encoder.start();
   // A format that opens with nothing (plain text) still sends its head now, not with the first token.
-  if (opening === '') relay.response.flushHeaders();
+  if (opening === '') connection.flushHead();
   else if (!connection.write(opening) && !(await connection.waitForDrain())) return;
   if (dialect.heartbeat !== undefined) connection.startHeartbeat(dialect.heartbeat, settings.heartbeatMs);
   for await (const batch of parts) {

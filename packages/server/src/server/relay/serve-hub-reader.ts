@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../http/http-types.ts';
 import type { HubEntry } from '../../pipeline/hub/hub-entry.ts';
 import type { HubReader } from '../../pipeline/hub/stream-hub.ts';
 import { type DoneEvent, encodeSseEvent, encodeSseRetry, type ErrorEvent, normalizeError, type SluiceError } from '@sluice/protocol';
@@ -50,7 +50,7 @@ export interface HubReaderFormat {
  */
 export async function serveHubReader(
   services: HubReaderServices,
-  response: ServerResponse,
+  response: HttpResponse,
   reader: HubReader,
   options: { requestId: string; fromStart: boolean; skipThrough?: number; objects?: boolean; format?: HubReaderFormat },
 ): Promise<ReaderOutcome> {
@@ -69,7 +69,7 @@ export async function serveHubReader(
     end({ kind: 'drained' });
   });
   try {
-    if (response.socket === null || response.socket.destroyed) {
+    if (connection.closed) {
       end({ kind: 'client_closed' });
       return outcome;
     }

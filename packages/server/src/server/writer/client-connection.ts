@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import { constants as http2Constants } from 'node:http2';
 import { StreamAbort } from '../../pipeline/stream-abort.ts';
+import { isHttp2Response, wasEnded, type HttpResponse } from '../http/http-types.ts';
 
 export interface ClientConnectionOptions {
   sendTimeoutMs: number;
@@ -8,8 +10,11 @@ export interface ClientConnectionOptions {
 }
 
 /**
- * The response socket as the writer sees it: whether it can take more, a wait for `drain` that also
- * ends on `close`, a send timeout, and heartbeats after a quiet interval.
+ * One response as the writer sees it, over either protocol: whether it can take more, a wait for
+ * `drain` that also ends on `close`, a send timeout, and heartbeats after a quiet interval. On HTTP/1.1
+ * the response is its connection's; on h2 it is one stream of a connection shared with others, whose
+ * flow-control window is what fills (so backpressure, the send timeout and a cancel are per stream), and
+ * whose `close` without a finished response is the client's `RST_STREAM`.
  *
  * Listeners are added once per response (never per write) and removed on disposal, as are the timers.
  * The close listener is attached as soon as the request is accepted, so a client that leaves before the
@@ -17,8 +22,9 @@ export interface ClientConnectionOptions {
  * Node fires as soon as the request body has been read.
  */
 export class ClientConnection implements Disposable {
-  closed = false;
-  private readonly response: ServerResponse;
+  /** True once the client is gone (or was already gone when the connection was made). */
+  closed: boolean;
+  private readonly response: HttpResponse;
   private readonly options: ClientConnectionOptions;
   private lastWriteAt = performance.now();
   private drainWaiter: ((drained: boolean) => void) | undefined;
@@ -27,9 +33,10 @@ export class ClientConnection implements Disposable {
   private heartbeatBytes = '';
   private heartbeatMs = 0;
 
-  constructor(response: ServerResponse, options: ClientConnectionOptions) {
+  constructor(response: HttpResponse, options: ClientConnectionOptions) {
     this.response = response;
     this.options = options;
+    this.closed = isGone(response);
     response.on('close', this.onClose);
     response.on('drain', this.onDrain);
   }
@@ -44,17 +51,28 @@ export class ClientConnection implements Disposable {
   }
 
   /**
-   * Ends the connection without ending the response, so that every HTTP client reports the body as
-   * incomplete: `lastBytes` (not empty) and everything written before it reach the client first. The
-   * socket is ended from that write's callback, once the response has handed it every byte: since Node
-   * 24.22 a response holds chunked writes in a buffer of its own until the next tick, and ending (or
-   * destroying) the socket directly lost them.
+   * Ends the transport without ending the response, so that every HTTP client reports the body as
+   * incomplete: `lastBytes` (not empty) and everything written before it reach the client first. On
+   * HTTP/1.1 the socket is ended, on h2 the stream reset (`RST_STREAM` with `INTERNAL_ERROR`; the other
+   * streams of its connection go on), in both cases from that write's callback, once every byte is
+   * handed on: since Node 24.22 a response holds chunked writes in a buffer of its own until the next
+   * tick, and ending (or destroying) the socket directly lost them, and a reset drops the data of its
+   * stream that nghttp2 has not sent yet.
    */
   cut(lastBytes: string): void {
     if (this.closed) return;
-    const socket = this.response.socket;
+    const response = this.response;
+    const endTransport = isHttp2Response(response)
+      ? () => response.stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR)
+      : () => (response as ServerResponse).socket?.end();
     this.lastWriteAt = performance.now();
-    if (!this.response.write(lastBytes, () => socket?.end())) this.armSendTimer();
+    if (!response.write(lastBytes, endTransport)) this.armSendTimer();
+  }
+
+  /** Sends the response head now, before any byte of the body (h2 sends it as soon as it is written). */
+  flushHead(): void {
+    const response = this.response;
+    if (!isHttp2Response(response)) (response as ServerResponse).flushHeaders();
   }
 
   /** Resolves true when the socket drained, false when the client is gone (closed or cut off). */
@@ -107,7 +125,7 @@ export class ClientConnection implements Disposable {
     clearTimeout(this.sendTimer);
     this.sendTimer = undefined;
     clearTimeout(this.heartbeatTimer);
-    if (!this.response.writableFinished) {
+    if (!wasEnded(this.response)) {
       this.options.onGone(new StreamAbort('client_closed', 'The client closed the connection'));
     }
     this.settleDrain(false);
@@ -127,4 +145,11 @@ export class ClientConnection implements Disposable {
     this.response.off('close', this.onClose);
     this.response.off('drain', this.onDrain);
   }
+}
+
+/** A response whose client left before the writer was made: its socket (HTTP/1.1) or stream (h2) is already closed. */
+function isGone(response: HttpResponse): boolean {
+  if (isHttp2Response(response)) return response.stream.destroyed || response.stream.closed;
+  const socket = (response as ServerResponse).socket;
+  return socket === null || socket.destroyed;
 }
