@@ -54,6 +54,7 @@ test('a bad value names the key and what is wrong', () => {
     [{ SLUICE_CONFIG: configFile('{not json') }, /is not valid JSON/],
     [{ SLUICE_CONFIG: configFile({ heartbeatMS: 5 }) }, /Unknown setting "heartbeatMS" in .*; did you mean "heartbeatMs"\?/],
     [{ SLUICE_CONFIG: configFile({ drainMs: '10s' }) }, /Invalid "drainMs" in .* \(SLUICE_DRAIN_MS\): expected a whole number/],
+    [{ SLUICE_TLS_CERT: 'cert.pem' }, /SLUICE_TLS_CERT is set without SLUICE_TLS_KEY: TLS needs both/],
   ];
   for (const [environment, message] of cases) {
     assert.throws(() => loadSettings(environment), (error: unknown) => error instanceof SettingsError && message.test(error.message), JSON.stringify(environment));
@@ -104,6 +105,15 @@ test('an unknown SLUICE_* variable stops the command with one line on stderr and
     assert.equal(error.code, 1);
     assert.equal(error.stderr, 'sluice: Unknown variable SLUICE_HEARTBAET_MS; did you mean SLUICE_HEARTBEAT_MS? Every SLUICE_* variable must be a setting (sluice --help lists them)\n');
     assert.equal(error.stdout, '');
+    return true;
+  });
+});
+
+test('a TLS file that cannot be read stops startup, naming it', async () => {
+  const environment = { ...process.env, SLUICE_TLS_CERT: '/nonexistent/cert.pem', SLUICE_TLS_KEY: '/nonexistent/key.pem' };
+  await assert.rejects(run(process.execPath, sluiceCommand(), { env: environment }), (error: { code?: number; stderr?: string }) => {
+    assert.equal(error.code, 1);
+    assert.match(error.stderr ?? '', /sluice: Cannot read SLUICE_TLS_CERT file \/nonexistent\/cert.pem: ENOENT/);
     return true;
   });
 });

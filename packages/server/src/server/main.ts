@@ -21,11 +21,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`sluice: unknown argument ${JSON.stringify(argv[0])}; see --help\n`);
     return 2;
   }
-  let settings;
   let sluice;
   try {
-    settings = loadSettings(process.env);
-    sluice = await startSluice(settings);
+    sluice = await startSluice(loadSettings(process.env));
   } catch (error) {
     // What a user can fix is one line; anything else is a bug, and its stack trace is wanted.
     if (error instanceof SettingsError || error instanceof ListenError) {
@@ -36,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const upstream = sluice.demoMode
     ? 'DEMO MODE: the built-in demo model "sluice-demo" answers every request (set OPENAI_API_KEY, OPENAI_BASE_URL or ANTHROPIC_API_KEY for a real model)'
-    : `providers ${configuredProviderNames(settings).join(', ')}`;
+    : `providers ${configuredProviderNames(sluice.settings).join(', ')}`;
   const onSignal = (signal: NodeJS.Signals): void => {
     sluice.logger.info({ signal, active_streams: sluice.activeStreams() }, `${signal}: draining for up to ${sluice.settings.drainMs} ms`);
     void sluice.shutdown().then(() => process.exit(0));

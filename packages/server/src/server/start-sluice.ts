@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import { Server as NetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DestinationStream } from 'pino';
 import { createModelRouter } from '../pipeline/route-model.ts';
@@ -11,9 +10,10 @@ import { createAccessControl } from './access/access-control.ts';
 import { openAccessRefusal } from './access/open-access.ts';
 import { startAdminListener, type AdminListener } from './admin-listener.ts';
 import { createLazyRetrievalStore } from './config/lazy-retrieval-store.ts';
+import { readTlsIdentity } from './config/read-tls-identity.ts';
 import { loadSettings, SettingsError, type Settings } from './config/settings.ts';
 import { handleRequest, type ServerState } from './handle-request.ts';
-import { answerClientError } from './http/answer-client-error.ts';
+import { createListener } from './http/create-listener.ts';
 import { toListenError } from './listen-error.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -30,10 +30,11 @@ export interface StartOptions {
 }
 
 export interface SluiceInstance {
-  /** e.g. http://127.0.0.1:8787 */
+  /** e.g. http://127.0.0.1:8787, or https://… with TLS. */
   readonly url: string;
   readonly port: number;
   readonly settings: Settings;
+  /** The server listening on the port: HTTP/1.1 (h2 with prior knowledge is handed over from it), or TLS. */
   readonly server: Server;
   readonly logger: Logger;
   /** The admin listener's URL (`/metrics`, `/admin/keys`) when SLUICE_ADMIN_PORT is set. */
@@ -62,6 +63,7 @@ export interface SluiceInstance {
  */
 export async function startSluice(overrides: Partial<Settings> = {}, options: StartOptions = {}): Promise<SluiceInstance> {
   const settings = loadSettings(options.environment ?? {}, overrides);
+  const tls = readTlsIdentity(settings);
   const logger = createLogger(settings.logLevel, options.logDestination);
   const pool = createUpstreamPool();
   const { providers, defaultProvider, defaultModel } = createProviders(settings, pool);
@@ -113,10 +115,8 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     await state.retrieval.close();
     await telemetry?.shutdown();
   };
-  const server = createServer({ noDelay: true, requestTimeout: 0 }, (request, response) => {
-    void handleRequest(state, request, response);
-  });
-  server.on('clientError', answerClientError);
+  const listener = createListener((request, response) => void handleRequest(state, request, response), tls);
+  const server = listener.server;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -150,14 +150,13 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
       state.draining = true;
       // With a shared hub, clients resume on another instance while the generations go on here.
       if (state.hub.shared) streams.sendReadersElsewhere();
-      // Stop accepting connections but keep the keep-alive ones already open (http.Server#close would
-      // drop them): a load balancer's next probe on them reads the 503 of /readyz, and any other
-      // request a 503 `shutting_down` with `connection: close`.
-      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      // A load balancer's next probe on a keep-alive connection reads the 503 of /readyz, and any other
+      // request a 503 `shutting_down` with `connection: close`; h2 clients get a GOAWAY.
+      const closed = listener.stopAccepting();
       if (streams.size > 0 && drainMs > 0) await Promise.race([streams.whenEmpty(), sleep(drainMs)]);
       streams.abortAll(new StreamAbort('shutdown', 'Sluice is shutting down; reconnect to another instance'));
       await Promise.race([streams.whenEmpty(), sleep(1000)]);
-      server.closeAllConnections();
+      listener.closeAll();
       await closed;
       await admin?.close();
       await closeServices();
@@ -165,7 +164,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     })());
 
   return {
-    url: `http://${host}:${port}`,
+    url: `${listener.secure ? 'https' : 'http'}://${host}:${port}`,
     port,
     settings: effectiveSettings,
     server,

@@ -179,6 +179,8 @@ function corsOrigins(env: string, description: string): SettingDefinition<string
 export const settingDefinitions = {
   port: integer('PORT', 8787, 'TCP port to listen on (0 picks a free one).', 0, 65535),
   host: string('HOST', '127.0.0.1', 'Address to listen on; 0.0.0.0 for all interfaces.'),
+  tlsCert: optionalString('SLUICE_TLS_CERT', 'PEM file of the certificate chain to serve TLS with (with SLUICE_TLS_KEY): the port then speaks h2 and HTTP/1.1 over TLS, chosen by ALPN. Without it: cleartext HTTP/1.1 and h2 with prior knowledge.'),
+  tlsKey: optionalString('SLUICE_TLS_KEY', 'PEM file of the private key of SLUICE_TLS_CERT.'),
   openaiApiKey: optionalString('OPENAI_API_KEY', 'Key for the OpenAI-compatible upstream. Without it and without OPENAI_BASE_URL, Sluice serves only the built-in demo model.', true),
   openaiBaseUrl: url('OPENAI_BASE_URL', undefined, 'Base URL of the OpenAI-compatible upstream (OpenAI, vLLM, Ollama, llama.cpp server). Default https://api.openai.com/v1 when a key is set.'),
   defaultModel: string('SLUICE_DEFAULT_MODEL', '', 'Model used when a request names none. Default: sluice-demo in demo mode, gpt-4o-mini otherwise.'),
@@ -300,6 +302,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env, overr
   checkRouteProviders(settings as Settings, sources);
   checkResumeSettings(settings as Settings, sources);
   checkAdminPort(settings as Settings);
+  checkTlsSettings(settings as Settings, sources);
   return settings as Settings;
 }
 
@@ -344,6 +347,13 @@ function checkAdminPort(settings: Settings): void {
   if (settings.adminPort !== undefined && settings.adminPort !== 0 && settings.adminPort === settings.port) {
     throw new SettingsError(`Invalid SLUICE_ADMIN_PORT: ${settings.adminPort} is PORT too; give the admin surface a port of its own, or leave it unset to share PORT`);
   }
+}
+
+/** A certificate without its key (or a key without its certificate) is a half-made TLS setup: say which half is missing. */
+function checkTlsSettings(settings: Settings, sources: Partial<Record<SettingKey, string>>): void {
+  if ((settings.tlsCert === undefined) === (settings.tlsKey === undefined)) return;
+  const [given, missing] = settings.tlsCert === undefined ? (['tlsKey', 'tlsCert'] as const) : (['tlsCert', 'tlsKey'] as const);
+  throw new SettingsError(`${sources[given] ?? settingDefinitions[given].env} is set without ${settingDefinitions[missing].env}: TLS needs both`);
 }
 
 function checkWith(definition: SettingDefinition<unknown>, value: unknown, where: string): unknown {
