@@ -10,8 +10,8 @@ import { dialectReaders, sluiceReader } from '../support/dialect-readers.ts';
 import { describeStreamContract, describeTimeContract } from '../support/stream-contract.ts';
 
 for (const reader of dialectReaders) {
-  describeStreamContract(reader, 'openai-chat', 'h2c');
-  describeTimeContract(reader, 'openai-chat', 'h2c');
+  describeStreamContract(reader, 'openai-chat', { client: 'h2c' });
+  describeTimeContract(reader, 'openai-chat', { client: 'h2c' });
 }
-describeStreamContract(sluiceReader, 'openai-chat', 'h2');
-describeTimeContract(sluiceReader, 'openai-chat', 'h2');
+describeStreamContract(sluiceReader, 'openai-chat', { client: 'h2' });
+describeTimeContract(sluiceReader, 'openai-chat', { client: 'h2' });

@@ -58,6 +58,11 @@ export interface HarnessOptions {
   upstream?: UpstreamKind;
   /** @default 'http1' */
   client?: ClientProtocol;
+  /**
+   * The fake speaks TLS (the test certificate, which Sluice is told to trust), so Sluice offers it h2,
+   * as it does every https upstream, unless the settings turn that off. @default false
+   */
+  upstreamTls?: boolean;
 }
 
 /**
@@ -65,7 +70,7 @@ export interface HarnessOptions {
  * be a function of the fake, for settings that need its URL (more providers, routes to them).
  */
 export async function startHarness(settings: Partial<Settings> | ((fake: FakeProvider) => Partial<Settings>) = {}, options: HarnessOptions = {}): Promise<Harness> {
-  const fake = await startFakeProvider();
+  const fake = await startFakeProvider({ tls: options.upstreamTls ?? false });
   const logs: LogRecord[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -81,6 +86,7 @@ export async function startHarness(settings: Partial<Settings> | ((fake: FakePro
       host: '127.0.0.1',
       logLevel: 'info',
       ...tls,
+      ...(options.upstreamTls ? { upstreamCaFile: testCertificate().certPath } : {}),
       ...upstreamSettings(options.upstream ?? 'openai-chat', fake),
       ...(typeof settings === 'function' ? settings(fake) : settings),
     },

@@ -17,15 +17,23 @@ const awkwardText = 'Line one\nline "two" with \\ backslash\r\n한국어 텍스�
 /** The upstream socket must close this soon after the client's; generous for a shared, noisy CI machine. */
 const cancelBudgetMs = 250;
 
-function labelOf(reader: DialectReader, upstream: UpstreamKind, client: ClientProtocol): string {
-  const from = upstream === 'openai-chat' ? '' : ` from ${upstream}`;
+/** How the contract's client reaches Sluice, and Sluice its upstream. */
+export interface ContractTransport {
+  /** @default 'http1' */
+  client?: ClientProtocol;
+  /** The fake upstream over TLS, which Sluice speaks h2 to. @default false */
+  upstreamTls?: boolean;
+}
+
+function labelOf(reader: DialectReader, upstream: UpstreamKind, { client = 'http1', upstreamTls = false }: ContractTransport): string {
+  const from = upstream === 'openai-chat' && !upstreamTls ? '' : ` from ${upstream}${upstreamTls ? ' over h2 with TLS' : ''}`;
   const over = client === 'http1' ? '' : ` over ${client === 'h2c' ? 'cleartext h2' : 'h2 with TLS'}`;
   return `${reader.name}${from}${over}`;
 }
 
 /** Text, cancel, in-band errors and backpressure. */
-export function describeStreamContract(reader: DialectReader, upstream: UpstreamKind = 'openai-chat', client: ClientProtocol = 'http1'): void {
-  const label = labelOf(reader, upstream, client);
+export function describeStreamContract(reader: DialectReader, upstream: UpstreamKind = 'openai-chat', transport: ContractTransport = {}): void {
+  const label = labelOf(reader, upstream, transport);
   /** What the upstream's own in-stream error event becomes: Anthropic's is an overload. */
   const errorEventCode = upstream === 'anthropic-messages' ? 'overloaded' : 'upstream_error';
   const read = async (options: OpenOptions) => {
@@ -36,7 +44,7 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
 
   describe(`stream contract: ${label}`, () => {
     before(async () => {
-      harness = await startHarness({ heartbeatMs: 60_000 }, { upstream, client });
+      harness = await startHarness({ heartbeatMs: 60_000 }, { upstream, ...transport });
     });
     after(() => harness.close());
 
@@ -162,11 +170,11 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
 }
 
 /** Heartbeats, content timeouts and the send timeout: each test starts its own Sluice with its own limits. */
-export function describeTimeContract(reader: DialectReader, upstream: UpstreamKind = 'openai-chat', client: ClientProtocol = 'http1'): void {
-  const label = labelOf(reader, upstream, client);
+export function describeTimeContract(reader: DialectReader, upstream: UpstreamKind = 'openai-chat', transport: ContractTransport = {}): void {
+  const label = labelOf(reader, upstream, transport);
   describe(`stream contract, time: ${label}`, () => {
     test('heartbeats are sent before the first token and between tokens, and do not reset the idle timeout', async () => {
-      const harness = await startHarness({ heartbeatMs: 40, idleTimeoutMs: 400 }, { upstream, client });
+      const harness = await startHarness({ heartbeatMs: 40, idleTimeoutMs: 400 }, { upstream, ...transport });
       try {
         harness.fake.setScenario({ firstTokenDelayMs: 200, text: 'a b', fault: { afterTokens: 2, kind: 'hang' } });
         const stream = await harness.readStream(reader.path, { body: reader.body('hi') });
@@ -192,7 +200,7 @@ export function describeTimeContract(reader: DialectReader, upstream: UpstreamKi
         { settings: { totalTimeoutMs: 300 }, scenario: { infinite: true, tokenIntervalMs: 20 }, reason: 'total_timeout' },
       ];
       for (const { settings, scenario, reason } of cases) {
-        const harness = await startHarness(settings, { upstream, client });
+        const harness = await startHarness(settings, { upstream, ...transport });
         try {
           harness.fake.setScenario(scenario);
           const stream = await harness.readStream(reader.path, { body: reader.body('hi') });
@@ -212,7 +220,7 @@ export function describeTimeContract(reader: DialectReader, upstream: UpstreamKi
     test('a client that reads nothing is cut off at the send timeout, not taken for an idle upstream, and the upstream aborted', async () => {
       // The idle timeout is shorter than the send timeout: while the client's socket is full the upstream is
       // not read, and that silence must not count as the upstream's.
-      const harness = await startHarness({ sendTimeoutMs: 1500, idleTimeoutMs: 600 }, { upstream, client });
+      const harness = await startHarness({ sendTimeoutMs: 1500, idleTimeoutMs: 600 }, { upstream, ...transport });
       try {
         harness.fake.setScenario({ infinite: true, text: 'x'.repeat(2000) });
         const stream = await harness.openStream(reader.path, { body: reader.body('hi'), paused: true });

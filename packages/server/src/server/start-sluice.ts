@@ -4,13 +4,13 @@ import type { DestinationStream } from 'pino';
 import { createModelRouter } from '../pipeline/route-model.ts';
 import { StreamAbort } from '../pipeline/stream-abort.ts';
 import { createDemoProvider, demoModelName } from '../providers/demo/demo-provider.ts';
-import { createUpstreamPool } from '../providers/upstream-http.ts';
+import { createUpstreamPools } from '../providers/upstream-http.ts';
 import { createProviders } from './config/create-providers.ts';
 import { createAccessControl } from './access/access-control.ts';
 import { openAccessRefusal } from './access/open-access.ts';
 import { startAdminListener, type AdminListener } from './admin-listener.ts';
 import { createLazyRetrievalStore } from './config/lazy-retrieval-store.ts';
-import { readTlsIdentity } from './config/read-tls-identity.ts';
+import { readTlsIdentity, readUpstreamCa } from './config/read-tls-files.ts';
 import { loadSettings, SettingsError, type Settings } from './config/settings.ts';
 import { handleRequest, type ServerState } from './handle-request.ts';
 import { createListener } from './http/create-listener.ts';
@@ -65,8 +65,8 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   const settings = loadSettings(options.environment ?? {}, overrides);
   const tls = readTlsIdentity(settings);
   const logger = createLogger(settings.logLevel, options.logDestination);
-  const pool = createUpstreamPool();
-  const { providers, defaultProvider, defaultModel } = createProviders(settings, pool);
+  const pools = createUpstreamPools({ extraCa: readUpstreamCa(settings) });
+  const { providers, defaultProvider, defaultModel } = createProviders(settings, pools);
   const demoMode = defaultProvider === undefined;
   const demo = createDemoProvider({ tokensPerSecond: settings.demoTokensPerSecond, firstTokenDelayMs: settings.demoFirstTokenDelayMs });
   const effectiveSettings: Settings = { ...settings, defaultModel: settings.defaultModel || (defaultModel ?? demoModelName) };
@@ -76,7 +76,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   const open = !access.directory.required();
   const refusal = open ? openAccessRefusal(effectiveSettings) : undefined;
   if (refusal !== undefined) {
-    await Promise.all([access.close(), pool.close()]);
+    await Promise.all([access.close(), pools.close()]);
     throw new SettingsError(refusal);
   }
   // Loaded only when configured: without an endpoint no OpenTelemetry code runs at all.
@@ -109,7 +109,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     startedAt: Math.floor(Date.now() / 1000),
   };
   const closeServices = async (): Promise<void> => {
-    await pool.close();
+    await pools.close();
     await access.close();
     await state.hub.close();
     await state.retrieval.close();
