@@ -54,6 +54,7 @@ test('a bad value names the key and what is wrong', () => {
     [{ SLUICE_CONFIG: configFile('{not json') }, /is not valid JSON/],
     [{ SLUICE_CONFIG: configFile({ heartbeatMS: 5 }) }, /Unknown setting "heartbeatMS" in .*; did you mean "heartbeatMs"\?/],
     [{ SLUICE_CONFIG: configFile({ drainMs: '10s' }) }, /Invalid "drainMs" in .* \(SLUICE_DRAIN_MS\): expected a whole number/],
+    [{ SLUICE_FLUSH_MS: '5000' }, /SLUICE_FLUSH_MS: expected a number from 0 to 1000, got 5000/],
     [{ SLUICE_OPENAI_HTTP2: 'maybe' }, /SLUICE_OPENAI_HTTP2: expected true or false, got "maybe"/],
     [{ SLUICE_PROVIDERS: '{"local":{"type":"openai-chat","baseUrl":"https://example.com/v1","http2":"yes"}}' }, /provider "local": "http2" must be true or false/],
     [{ SLUICE_TLS_CERT: 'cert.pem' }, /SLUICE_TLS_CERT is set without SLUICE_TLS_KEY: TLS needs both/],

@@ -16,6 +16,8 @@ export interface OpenedStream {
   messages: SseMessage[];
   /** SSE comments seen (e.g. `ping`), with performance.now() of arrival. */
   comments: { text: string; at: number }[];
+  /** performance.now() of each read of the body: one per write of Sluice's that arrived on its own. */
+  reads: number[];
   /** The raw body text so far. */
   raw(): string;
   /** True once the body arrived whole: HTTP/1.1's terminating chunk, h2's END_STREAM; never after a cut or a reset. */
@@ -121,6 +123,7 @@ function readBody(
 ): OpenedStream {
   const messages: SseMessage[] = [];
   const comments: { text: string; at: number }[] = [];
+  const reads: number[] = [];
   let raw = '';
   const parser = createParser({
     onEvent: (message) => messages.push({ id: message.id, event: message.event, data: message.data }),
@@ -128,6 +131,7 @@ function readBody(
   });
   const decoder = new TextDecoder();
   body.on('data', (chunk: Buffer) => {
+    reads.push(performance.now());
     const text = decoder.decode(chunk, { stream: true });
     raw += text;
     parser.feed(text);
@@ -138,6 +142,7 @@ function readBody(
     headers,
     messages,
     comments,
+    reads,
     raw: () => raw,
     complete: transport.complete,
     ended,

@@ -23,12 +23,15 @@ export interface ContractTransport {
   client?: ClientProtocol;
   /** The fake upstream over TLS, which Sluice speaks h2 to. @default false */
   upstreamTls?: boolean;
+  /** A flush budget (SLUICE_FLUSH_MS) for every Sluice the contract starts. @default 0 */
+  flushMs?: number;
 }
 
-function labelOf(reader: DialectReader, upstream: UpstreamKind, { client = 'http1', upstreamTls = false }: ContractTransport): string {
+function labelOf(reader: DialectReader, upstream: UpstreamKind, { client = 'http1', upstreamTls = false, flushMs = 0 }: ContractTransport): string {
   const from = upstream === 'openai-chat' && !upstreamTls ? '' : ` from ${upstream}${upstreamTls ? ' over h2 with TLS' : ''}`;
   const over = client === 'http1' ? '' : ` over ${client === 'h2c' ? 'cleartext h2' : 'h2 with TLS'}`;
-  return `${reader.name}${from}${over}`;
+  const budget = flushMs === 0 ? '' : `, flush budget ${flushMs} ms`;
+  return `${reader.name}${from}${over}${budget}`;
 }
 
 /** Text, cancel, in-band errors and backpressure. */
@@ -44,7 +47,7 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
 
   describe(`stream contract: ${label}`, () => {
     before(async () => {
-      harness = await startHarness({ heartbeatMs: 60_000 }, { upstream, ...transport });
+      harness = await startHarness({ heartbeatMs: 60_000, flushMs: transport.flushMs ?? 0 }, { upstream, ...transport });
     });
     after(() => harness.close());
 

@@ -213,6 +213,7 @@ export const settingDefinitions = {
   firstTokenTimeoutMs: milliseconds('SLUICE_FIRST_TOKEN_TIMEOUT_MS', 60_000, 'Longest wait from the request to the first token (upstream headers included).'),
   idleTimeoutMs: milliseconds('SLUICE_IDLE_TIMEOUT_MS', 30_000, 'Longest gap between two tokens. Heartbeats do not reset it.'),
   totalTimeoutMs: milliseconds('SLUICE_TOTAL_TIMEOUT_MS', 600_000, 'Longest total duration of one stream.'),
+  flushMs: integer('SLUICE_FLUSH_MS', 0, 'Flush budget: the most an event may wait so that it leaves with the next ones in one write (0: each as soon as the socket takes it). Events that pile up while a client is busy leave together whatever the budget.', 0, 1000),
   sendTimeoutMs: milliseconds('SLUICE_SEND_TIMEOUT_MS', 30_000, 'A client whose socket takes nothing for this long is cut off and the upstream aborted.'),
   drainMs: milliseconds('SLUICE_DRAIN_MS', 10_000, 'On SIGTERM, how long streams in flight may run before they end with `shutting_down`.', 0),
   maxBodyBytes: integer('SLUICE_MAX_BODY_BYTES', 1_048_576, 'Largest request body accepted (413 above).', 1, 64 * 1_048_576),

@@ -89,7 +89,7 @@ export async function relayChat(services: RelayServices, relay: RelayRequest): P
   const abort = (reason: StreamAbort): void => {
     if (!signal.aborted) controller.abort(reason);
   };
-  using connection = new ClientConnection(relay.response, { sendTimeoutMs: settings.sendTimeoutMs, onGone: abort });
+  using connection = new ClientConnection(relay.response, { sendTimeoutMs: settings.sendTimeoutMs, flushMs: settings.flushMs, onGone: abort });
   let continued: ContinuedStream | undefined;
   // A timeout the route continues ends only the attempt in flight; the next one goes on with the answer.
   using clock = new ContentClock(settings, (reason) => continued?.interrupt(reason) || abort(reason));
@@ -215,7 +215,7 @@ async function writeStream(
   }
   if (connection.closed) return;
   if (sendsTrailer) relay.response.addTrailers({ [overheadHeader]: String(round(overheadMs(tally, clock.startedAt))) });
-  relay.response.end();
+  connection.end();
 }
 
 /** Sluice's own added time, in milliseconds: a header on a JSON answer, a trailer on a stream. */

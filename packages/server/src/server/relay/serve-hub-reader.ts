@@ -62,6 +62,7 @@ export async function serveHubReader(
   };
   using connection = new ClientConnection(response, {
     sendTimeoutMs: settings.sendTimeoutMs,
+    flushMs: settings.flushMs,
     onGone: (reason) => end({ kind: reason.reason === 'send_timeout' ? 'send_timeout' : 'client_closed' }),
   });
   using _registration = services.streams.registerReader(() => {
@@ -91,7 +92,7 @@ export async function serveHubReader(
       const bytes = format.encode(entries);
       if (bytes !== '' && !connection.write(bytes) && !(await connection.waitForDrain())) break;
     }
-    if (!connection.closed) response.end();
+    connection.end();
     return outcome;
   } finally {
     reader.close();
