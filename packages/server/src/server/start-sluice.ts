@@ -27,6 +27,12 @@ export interface StartOptions {
   environment?: NodeJS.ProcessEnv;
   /** Where the JSON log lines go (stdout by default). */
   logDestination?: DestinationStream;
+  /**
+   * This process is worker number `workerId` of several that Sluice's primary process started
+   * (SLUICE_WORKERS): its log lines say so, and without Redis its hub asks the others, through the
+   * primary, for streams it does not hold.
+   */
+  workerId?: number;
 }
 
 export interface SluiceInstance {
@@ -64,7 +70,7 @@ export interface SluiceInstance {
 export async function startSluice(overrides: Partial<Settings> = {}, options: StartOptions = {}): Promise<SluiceInstance> {
   const settings = loadSettings(options.environment ?? {}, overrides);
   const tls = readTlsIdentity(settings);
-  const logger = createLogger(settings.logLevel, options.logDestination);
+  const logger = createLogger(settings.logLevel, options.logDestination, options.workerId === undefined ? {} : { worker: options.workerId });
   const pools = createUpstreamPools({ extraCa: readUpstreamCa(settings) });
   const { providers, defaultProvider, defaultModel } = createProviders(settings, pools);
   const demoMode = defaultProvider === undefined;
@@ -100,9 +106,14 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     }),
     streams,
     // Called only once the server runs, after `state` exists: a stream taken over from a dead instance.
-    hub: await createStreamHub(effectiveSettings, logger, (orphan) => {
-      takeOverStream(state, orphan).catch((error: unknown) => logger.error({ stream_id: orphan.meta.streamId, err: error }, 'taking over a stream failed'));
-    }),
+    hub: await createStreamHub(
+      effectiveSettings,
+      logger,
+      (orphan) => {
+        takeOverStream(state, orphan).catch((error: unknown) => logger.error({ stream_id: orphan.meta.streamId, err: error }, 'taking over a stream failed'));
+      },
+      options.workerId,
+    ),
     retrieval: createLazyRetrievalStore(effectiveSettings, logger),
     telemetry,
     draining: false,

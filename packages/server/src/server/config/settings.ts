@@ -5,6 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { nearestName } from '../nearest-name.ts';
 import { checkCorsOrigins, checkModelPrices, checkSecret } from './access-settings.ts';
 import { checkProviders, checkRoutes, configuredProviderNames, unconfiguredRouteProvider } from './provider-settings.ts';
@@ -43,6 +44,19 @@ function integer(env: string, defaultValue: number, description: string, minimum
       return check(Number(text));
     },
   };
+}
+
+/** A count of processes, or `auto`: as many as the cores Node sees (`os.availableParallelism()`). */
+function processCount(env: string, description: string): SettingDefinition<number> {
+  const maximum = 256;
+  const check = (value: unknown): number => {
+    if (value === 'auto') return availableParallelism();
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > maximum) {
+      throw new Error(`expected "auto" or a whole number from 1 to ${maximum}, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  return { env, default: 1, description, check, parse: (text) => check(/^\s*\d+\s*$/.test(text) ? Number(text) : text.trim()) };
 }
 
 function string(env: string, defaultValue: string, description: string, pattern?: { test: RegExp; expected: string }): SettingDefinition<string> {
@@ -179,6 +193,7 @@ function corsOrigins(env: string, description: string): SettingDefinition<string
 export const settingDefinitions = {
   port: integer('PORT', 8787, 'TCP port to listen on (0 picks a free one).', 0, 65535),
   host: string('HOST', '127.0.0.1', 'Address to listen on; 0.0.0.0 for all interfaces.'),
+  workers: processCount('SLUICE_WORKERS', 'Worker processes sharing the port (node:cluster), or "auto" for one per core Node sees. A resume or a DELETE works on whichever worker it lands: through Redis when REDIS_URL is set, else through the primary process. SIGTERM drains them all.'),
   tlsCert: optionalString('SLUICE_TLS_CERT', 'PEM file of the certificate chain to serve TLS with (with SLUICE_TLS_KEY): the port then speaks h2 and HTTP/1.1 over TLS, chosen by ALPN. Without it: cleartext HTTP/1.1 and h2 with prior knowledge.'),
   tlsKey: optionalString('SLUICE_TLS_KEY', 'PEM file of the private key of SLUICE_TLS_CERT.'),
   openaiApiKey: optionalString('OPENAI_API_KEY', 'Key for the OpenAI-compatible upstream. Without it and without OPENAI_BASE_URL, Sluice serves only the built-in demo model.', true),

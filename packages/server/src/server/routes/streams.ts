@@ -33,7 +33,8 @@ export async function getStream(
 }
 
 /**
- * `DELETE /v1/streams/{id}`: stops a resumable stream at once, on whichever instance generates it.
+ * `DELETE /v1/streams/{id}`: stops a resumable stream at once, on whichever instance generates it, and
+ * logs the request with what it found.
  * 200 `cancelled` when it stopped here (or its generating instance was gone), 202 `cancelling` when the
  * instance generating it has been told, 200 `finished` when it had already ended, 404 when unknown.
  * Served while draining too: a cancel must not wait for the drain.
@@ -46,6 +47,7 @@ export async function deleteStream(services: ResumeServices, response: HttpRespo
     if (meta !== undefined && !services.access.mayUseStream(response, meta)) throw unknown(streamId);
   }
   const status = await services.hub.cancel(streamId);
+  services.logger.info({ request_id: requestId, stream_id: streamId, route, status }, 'stream cancel requested');
   if (status === 'not_found') throw unknown(streamId);
   sendJson(response, status === 'cancelling' ? 202 : 200, { stream_id: streamId, status }, { 'x-request-id': requestId });
 }
