@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { endAtTerminal, SluiceError, type StreamPart } from '@sluice/protocol';
 
 /** How one vendor's event stream becomes parts: the pure per-event mapping and what an early end means. */
@@ -26,23 +27,34 @@ const finished: IteratorReturnResult<undefined> = { done: true, value: undefined
 
 /**
  * A hand-written async iterator rather than async generators over a message reader: on the hot path it
- * costs one promise per batch, resolved straight from the body's `'readable'` event, and keeps no
+ * costs one promise per batch, resolved straight from the body's `'data'` event, and keeps no
  * suspended frames while a stream waits (BENCHMARKS.md, optimisation log).
  *
- * Pull-based: the body is read only in `next()`, so when the consumer stops pulling (the client socket
- * is full), undici's buffer fills and it stops reading the upstream socket. UTF-8 is decoded in
- * streaming mode, so a character split across chunks arrives whole. After the final event the rest of
- * the body (its terminator) is drained, so that undici can reuse the keep-alive connection; in every
- * other ending the body is destroyed, which closes the upstream connection.
+ * Pull-based, with the body flowing only while someone pulls: a chunk that arrives while `next()` waits
+ * is parsed and handed over in the same turn (no `'readable'` event, which Node schedules a tick
+ * later for every chunk); one that arrives while the consumer is busy (its client socket is full) is
+ * parsed and pauses the body, so undici's buffer fills behind it and it stops reading the upstream
+ * socket, and the next `next()` takes all that piled up as one batch. At most the events of one chunk
+ * wait here besides undici's buffer. UTF-8 is decoded across chunks, so a character
+ * split between two arrives whole. After the final event the rest of the body (its terminator) is
+ * drained, so that undici can reuse the keep-alive connection; in every other ending the body is
+ * destroyed, which closes the upstream connection.
  */
 class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
   private readonly body: Readable;
   private readonly mapping: SseStreamMapping;
-  private readonly decoder = new TextDecoder('utf-8');
+  // StringDecoder rather than TextDecoder in streaming mode: a quarter of its cost per chunk
+  // (BENCHMARKS.md, optimisation log). Either keeps a character split across chunks whole; the parser
+  // drops a leading BOM.
+  private readonly decoder = new StringDecoder('utf8');
   private readonly parser: EventSourceParser;
   private messages: EventSourceMessage[] = [];
   private sawFinal = false;
   private bodyEnded = false;
+  /** True while the body is paused because parsed events wait for the consumer. */
+  private paused = false;
+  /** True while `step()` reads what piled up: the `'data'` event of that read only feeds the parser. */
+  private readingPiled = false;
   private closed = false;
   /** A mapping failure, thrown once the parts mapped before it have been delivered. */
   private failure: unknown;
@@ -57,8 +69,8 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
         if (mapping.isFinal(message)) this.sawFinal = true;
       },
     });
-    body.on('readable', this.onChange);
-    body.on('end', this.onChange);
+    body.on('data', this.onData);
+    body.on('end', this.onEnd);
     body.on('error', this.onChange);
     body.on('close', this.onChange);
   }
@@ -85,6 +97,23 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
     return Promise.resolve(finished);
   }
 
+  private readonly onData = (chunk: Buffer): void => {
+    this.parser.feed(this.decoder.write(chunk));
+    if (this.readingPiled) return;
+    if (this.waiter !== undefined) this.onChange();
+    else if (this.messages.length > 0 && !this.paused) {
+      this.paused = true;
+      this.body.pause();
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    // An event without its closing blank line is dropped here, as the SSE spec says.
+    this.bodyEnded = true;
+    this.parser.feed(this.decoder.end());
+    this.onChange();
+  };
+
   private readonly onChange = (): void => {
     const waiter = this.waiter;
     if (waiter === undefined) return;
@@ -106,9 +135,9 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
   private step(): IteratorResult<StreamPart[]> | undefined {
     if (this.closed) return finished;
     if (this.failure !== undefined) throw this.failure;
+    const body = this.body;
     while (true) {
-      this.readBuffered();
-      if (this.messages.length > 0) {
+      while (this.messages.length > 0) {
         const parts = this.mapMessages();
         if (endAtTerminal(parts)) {
           this.close();
@@ -116,14 +145,30 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
         }
         if (parts.length > 0) return { done: false, value: parts };
         if (this.failure !== undefined) throw this.failure;
-        continue;
       }
-      if (!this.bodyEnded) return undefined;
-      const parts: StreamPart[] = [];
-      this.mapping.mapEnd(parts);
-      endAtTerminal(parts);
-      this.close();
-      return parts.length > 0 ? { done: false, value: parts } : finished;
+      if (this.bodyEnded) {
+        const parts: StreamPart[] = [];
+        this.mapping.mapEnd(parts);
+        endAtTerminal(parts);
+        this.close();
+        return parts.length > 0 ? { done: false, value: parts } : finished;
+      }
+      // Events parsed before a failure are delivered first; then the failure.
+      if (body.errored) throw brokenUpstream(body.errored);
+      // Destroyed without an error and before its end: the connection went away mid-body.
+      if (body.destroyed) throw brokenUpstream(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      if (!this.paused) return undefined;
+      // What piled up while the consumer was busy is read at once (a paused body hands over all it
+      // holds, through one 'data' event), so that it leaves as one batch; the body flows again only
+      // once nothing is left.
+      this.readingPiled = true;
+      const piled = body.read() as Buffer | null;
+      this.readingPiled = false;
+      if (piled === null) {
+        this.paused = false;
+        body.resume();
+        return undefined;
+      }
     }
   }
 
@@ -143,35 +188,12 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
     return parts;
   }
 
-  /** Parses all that is buffered, until the body's end; throws when the connection broke mid-body. */
-  private readBuffered(): void {
-    const body = this.body;
-    while (!this.bodyEnded) {
-      const chunk = body.read() as Buffer | null;
-      if (chunk !== null) {
-        this.parser.feed(this.decoder.decode(chunk, { stream: true }));
-        continue;
-      }
-      // Events parsed before a failure are delivered first; the next read reports it.
-      if (this.messages.length > 0) return;
-      if (body.errored) throw brokenUpstream(body.errored);
-      if (!body.readableEnded) {
-        // Destroyed without an error and before its end: the connection went away mid-body.
-        if (body.destroyed) throw brokenUpstream(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-        return;
-      }
-      // An event without its closing blank line is dropped here, as the SSE spec says.
-      this.bodyEnded = true;
-      this.parser.feed(this.decoder.decode());
-    }
-  }
-
   private close(): void {
     if (this.closed) return;
     this.closed = true;
     const body = this.body;
-    body.off('readable', this.onChange);
-    body.off('end', this.onChange);
+    body.off('data', this.onData);
+    body.off('end', this.onEnd);
     body.off('close', this.onChange);
     // The 'error' listener stays: undici destroys an unfinished body with an error, which must find one.
     if (this.sawFinal && !body.destroyed) body.resume();
