@@ -116,6 +116,20 @@ describe('streams sharing one h2 connection', () => {
     await eventually(() => harness.sluice.activeStreams() === 0, 'no stream in flight');
   });
 
+  test('a client whose connection drops (no reset, the socket just closes) aborts every stream on it', async () => {
+    harness.fake.setScenario({ infinite: true, tokenIntervalMs: 5 });
+    const session = await connect(harness.sluice.url);
+    const first = harness.fake.requests.length;
+    const streams = await Promise.all(Array.from({ length: 3 }, () => harness.openStream(sluiceReader.path, { body: sluiceReader.body('hi'), session })));
+    const upstreams = await Promise.all(streams.map((_, index) => harness.fake.waitForRequest(first + index)));
+    await eventually(() => streams.every((stream) => stream.messages.length > 3), 'every stream under way');
+    const droppedAt = performance.now();
+    session.destroy();
+    const closedAt = await Promise.all(upstreams.map((upstream) => upstream.socketClosed));
+    for (const at of closedAt) assert.ok(at - droppedAt < 250, `an upstream closed ${(at - droppedAt).toFixed(1)} ms after the connection dropped`);
+    await eventually(() => harness.sluice.activeStreams() === 0, 'no stream in flight');
+  });
+
   test('an upstream failure before the first byte is a real status with a JSON body', async () => {
     harness.fake.setScenario({ status: 429, responseHeaders: { 'retry-after': '7' } });
     const stream = await harness.readStream(sluiceReader.path, { body: sluiceReader.body('hi') });

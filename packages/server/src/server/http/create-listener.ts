@@ -90,7 +90,7 @@ export function createListener(handle: (request: HttpRequest, response: HttpResp
 /**
  * Reads a connection's first bytes until they either match the h2 preface or cannot, then puts them back
  * and hands the socket on: HTTP/1.1's parser takes them from the flowing socket, h2's session from its
- * buffer (node:http2 reads what a socket already holds when the session starts).
+ * buffer (node:http2 reads what a socket already holds when the session starts, on the next tick).
  */
 function sniffProtocol(socket: Socket, handOver: (isH2: boolean) => void): void {
   let seen: Buffer = Buffer.alloc(0);
@@ -102,6 +102,10 @@ function sniffProtocol(socket: Socket, handOver: (isH2: boolean) => void): void 
     socket.off('data', onData);
     socket.pause();
     socket.unshift(seen);
+    // The HTTP/1.1 server's sockets are half-open (HTTP/1.1 handles a client's FIN itself); an h2
+    // session closes with its socket, so the client's end must close this one, as it does on
+    // node:http2's own servers, or a dropped connection would leave its streams running.
+    if (isH2) socket.allowHalfOpen = false;
     handOver(isH2);
     if (!isH2) socket.resume();
   };
