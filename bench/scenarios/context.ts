@@ -35,6 +35,9 @@ const leftOutOfQuickRuns = new Set<string>([
   'sluice-events',
   // The HTTP floor is the nearer comparison for Sluice; the TCP floor below it moves little between runs.
   'tcp-proxy',
+  // The TLS upstream is measured in quick runs through sluice-h2 and h2-floor, which use it.
+  'sluice-tls',
+  'http-floor-tls',
 ]);
 
 export function scenarioTargets(context: BenchContext): TargetDefinition[] {
@@ -45,12 +48,12 @@ export function scenarioTargets(context: BenchContext): TargetDefinition[] {
  * Launches every target of a scenario at once, for scenarios that interleave targets to spread the
  * machine's noise evenly over them. A target that fails to start maps to its error.
  */
-export async function launchLineup(context: BenchContext, scenarioId: string, launchOptions: Omit<LaunchOptions, 'upstreamBaseUrl' | 'logFile'> = {}): Promise<Map<TargetName, RunningTarget | Error>> {
+export async function launchLineup(context: BenchContext, scenarioId: string, launchOptions: Omit<LaunchOptions, 'upstream' | 'logFile'> = {}): Promise<Map<TargetName, RunningTarget | Error>> {
   const lineup = new Map<TargetName, RunningTarget | Error>();
   for (const target of scenarioTargets(context)) {
     context.progress(`${scenarioId}: starting ${target.name}`);
     try {
-      lineup.set(target.name, await target.launch({ ...launchOptions, upstreamBaseUrl: context.upstream.baseUrl, logFile: `${context.logDirectory}/${scenarioId}-${target.name}.log` }));
+      lineup.set(target.name, await target.launch({ ...launchOptions, upstream: context.upstream, logFile: `${context.logDirectory}/${scenarioId}-${target.name}.log` }));
     } catch (error) {
       context.progress(`  ${target.name}: ${(error as Error).message}`);
       lineup.set(target.name, error as Error);
@@ -68,14 +71,14 @@ export async function withTarget<Result>(
   context: BenchContext,
   target: TargetDefinition,
   scenarioId: string,
-  launchOptions: Omit<LaunchOptions, 'upstreamBaseUrl' | 'logFile'>,
+  launchOptions: Omit<LaunchOptions, 'upstream' | 'logFile'>,
   body: (running: RunningTarget) => Promise<Result>,
 ): Promise<Result | Error> {
   let running: RunningTarget | undefined;
   try {
     running = await target.launch({
       ...launchOptions,
-      upstreamBaseUrl: context.upstream.baseUrl,
+      upstream: context.upstream,
       logFile: `${context.logDirectory}/${scenarioId}-${target.name}.log`,
     });
     return await body(running);

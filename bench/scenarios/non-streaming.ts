@@ -36,7 +36,7 @@ export async function runNonStreaming(context: BenchContext): Promise<ScenarioRe
       for (const concurrency of concurrencies) {
         const { result, usage } = await measureJob<RequestsResult>(context.load, running.pid, {
           kind: 'requests', url: running.url, headers: running.headers,
-        dialect: running.dialect, model, streamIdPrefix: `json-${target.name}-${concurrency}`,
+        dialect: running.dialect, http2: running.http2, model, streamIdPrefix: `json-${target.name}-${concurrency}`,
           concurrency, warmupMs: context.quick ? 300 : 1000, durationMs,
         });
         const failures = Object.entries(result.failures).map(([reason, count]) => `${count} ${reason}`).join(', ');

@@ -51,7 +51,7 @@ export async function runOverhead(context: BenchContext): Promise<ScenarioReport
     kind: 'streams',
     url: running.url,
     headers: running.headers,
-    dialect: running.dialect,
+    dialect: running.dialect, http2: running.http2,
     model: formatStreamModel({ ...spec, tokens }),
     streamIdPrefix: `overhead-${name}-${prefix}`,
     expectedEvents: countEvents({ ...spec, tokens }),

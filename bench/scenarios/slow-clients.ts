@@ -40,7 +40,7 @@ export async function runSlowClients(context: BenchContext): Promise<ScenarioRep
         kind: 'streams',
         url: running.url,
         headers: running.headers,
-        dialect: running.dialect,
+        dialect: running.dialect, http2: running.http2,
         model: formatStreamModel(spec),
         streamIdPrefix: `slow-${target.name}`,
         expectedEvents: countEvents(spec),
