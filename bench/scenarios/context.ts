@@ -38,10 +38,18 @@ const leftOutOfQuickRuns = new Set<string>([
   // The TLS upstream is measured in quick runs through sluice-h2 and h2-floor, which use it.
   'sluice-tls',
   'http-floor-tls',
+  // Portkey stands for the peers in quick runs; the full run measures all three.
+  'fastapi',
+  'naive-node',
 ]);
 
-export function scenarioTargets(context: BenchContext): TargetDefinition[] {
-  return context.quick ? context.targets.filter((target) => !leftOutOfQuickRuns.has(target.name)) : context.targets;
+/** Scenarios whose quick runs leave the h2 pair out too: what they measure does not depend on the protocol. */
+const http1OnlyInQuickRuns = new Set<string>(['slow-clients', 'non-streaming']);
+
+export function scenarioTargets(context: BenchContext, scenarioId?: string): TargetDefinition[] {
+  if (!context.quick) return context.targets;
+  const http1Only = scenarioId !== undefined && http1OnlyInQuickRuns.has(scenarioId);
+  return context.targets.filter((target) => !leftOutOfQuickRuns.has(target.name) && !(http1Only && (target.name === 'sluice-h2' || target.name === 'h2-floor')));
 }
 
 /**

@@ -27,7 +27,7 @@ export async function runNonStreaming(context: BenchContext): Promise<ScenarioRe
   // not be paced by the fake upstream where the peers get one JSON body at once.
   const model = formatStreamModel({ tokens: 50, tokensPerSecond: 1_000_000, tokensPerEvent: 50, firstTokenDelayMs: 0, record: 'none' });
   const results = new Map<TargetName, Level[] | Error>();
-  for (const target of scenarioTargets(context)) {
+  for (const target of scenarioTargets(context, 'non-streaming')) {
     // Sluice's events endpoint always streams.
     if (target.name === 'sluice-events') continue;
     context.progress(`non-streaming: ${target.name}`);
