@@ -1,3 +1,4 @@
+import { Http2ServerRequest } from 'node:http2';
 import type { HttpRequest } from './http-types.ts';
 
 /**
@@ -11,6 +12,8 @@ export const discardLimits = { maxBytes: 4 * 1_048_576, maxMs: 5_000 } as const;
 /** True while some of the request's body has yet to arrive or be read. */
 export function hasUnreadBody(request: HttpRequest): boolean {
   if (request.complete || request.destroyed) return false;
+  // h2 frames a body without a length or chunking: there is one unless the request's headers ended its stream.
+  if (request instanceof Http2ServerRequest) return !request.stream.endAfterHeaders;
   return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length']) > 0;
 }
 
