@@ -57,7 +57,10 @@ export class ClientConnection implements Disposable, HeldWrites {
     response.on('drain', this.onDrain);
   }
 
-  /** Writes bytes (or holds them for the flush budget); false means the socket is full and the caller must `waitForDrain()` before more. */
+  /**
+   * Writes bytes (or holds them for the flush budget); false means the socket is full and the caller
+   * must `waitForDrain()` before more.
+   */
   write(bytes: string): boolean {
     if (this.closed) return false;
     this.lastWriteAt = performance.now();
@@ -76,7 +79,9 @@ export class ClientConnection implements Disposable, HeldWrites {
   /** Ends the response after what is held. */
   end(): void {
     if (this.closed) return;
-    this.response.end(this.takeHeld());
+    const held = this.takeHeld();
+    if (held === '') this.response.end();
+    else this.response.end(held);
   }
 
   /**
