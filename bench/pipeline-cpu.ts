@@ -18,20 +18,26 @@ import { quantilesOf } from './stats.ts';
 const chunk = (index: number): Buffer =>
   Buffer.from(`data: {"id":"chatcmpl-bench1","object":"chat.completion.chunk","created":1700000000,"model":"bench","choices":[{"index":0,"delta":{"content":"~~${1000000 + index}~ tok "},"finish_reason":null}]}\n\n`);
 
-/** The same arrivals read as the HTTP floor reads them: a 'data' listener that passes the bytes on. */
-async function runFloorOnce(events: number): Promise<number> {
-  const body = new Readable({ read() {} });
+/** Pushes `events` chunks into `body`, one per turn of the event loop, then `tail` and its end. */
+function feedChunks(body: Readable, events: number, tail: string): void {
   let sent = 0;
   const feed = (): void => {
     if (sent === events) {
+      if (tail !== '') body.push(tail);
       body.push(null);
       return;
     }
     body.push(chunk(sent++));
     setImmediate(feed);
   };
-  const started = process.cpuUsage();
   setImmediate(feed);
+}
+
+/** The same arrivals read as the HTTP floor reads them: a 'data' listener that passes the bytes on. */
+async function runFloorOnce(events: number): Promise<number> {
+  const body = new Readable({ read() {} });
+  const started = process.cpuUsage();
+  feedChunks(body, events, '');
   let bytes = 0;
   await new Promise<void>((resolve) => {
     body.on('data', (data: Buffer) => (bytes += data.length));
@@ -49,18 +55,8 @@ async function runOnce(events: number): Promise<number> {
   using clock = new ContentClock(timeouts, () => {});
   const parts = guardUpstream(readChatCompletionStream(body), controller.signal, createStreamAccounting(clock, createStreamTally(10)));
   const encoder = openaiChatDialect.createEncoder({ streamId: 'bench', requestId: 'r', model: 'bench', created: 1, demo: false }, { model: 'bench', messages: [], parameters: {} } as never);
-  let sent = 0;
-  const feed = (): void => {
-    if (sent === events) {
-      body.push('data: {"id":"chatcmpl-bench1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
-      body.push(null);
-      return;
-    }
-    body.push(chunk(sent++));
-    setImmediate(feed);
-  };
   const started = process.cpuUsage();
-  setImmediate(feed);
+  feedChunks(body, events, 'data: {"id":"chatcmpl-bench1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
   let bytes = 0;
   for await (const batch of parts) bytes += encoder.encode(mergeDeltas(batch)).length;
   const used = process.cpuUsage(started);
