@@ -1,15 +1,18 @@
 /**
- * The shared stream contract (test/support/stream-contract.ts), both halves, over h2: every client
- * dialect over cleartext h2 with prior knowledge, and the Sluice event dialect over h2 with TLS (ALPN),
- * each test's requests as streams of one shared connection. The writer's h2 side (flow-control
- * backpressure, RST_STREAM cancel and cut, heartbeats, the send timeout) is what differs from HTTP/1.1;
- * TLS only changes how the connection is made.
+ * The shared stream contract (test/support/stream-contract.ts), both halves, over h2: over cleartext h2
+ * with prior knowledge for the dialects whose writing differs (Sluice events: SSE with ids and
+ * heartbeats; OpenAI chat completions, the dialect most clients use; plain text, whose failure is a
+ * reset stream, not a terminating event), and over h2 with TLS (ALPN) for the Sluice events; each
+ * suite's requests are streams of one shared connection. What h2 changes is the writer's side
+ * (flow-control backpressure, RST_STREAM cancel and cut, heartbeats, the send timeout); the other
+ * dialects' encoders are the same bytes over either protocol, and run over HTTP/1.1 in
+ * stream-contract.test.ts.
  */
 
-import { dialectReaders, sluiceReader } from '../support/dialect-readers.ts';
+import { openaiChatReader, plainTextReader, sluiceReader } from '../support/dialect-readers.ts';
 import { describeStreamContract, describeTimeContract } from '../support/stream-contract.ts';
 
-for (const reader of dialectReaders) {
+for (const reader of [sluiceReader, openaiChatReader, plainTextReader]) {
   describeStreamContract(reader, 'openai-chat', { client: 'h2c' });
   describeTimeContract(reader, 'openai-chat', { client: 'h2c' });
 }
