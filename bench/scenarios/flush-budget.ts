@@ -37,8 +37,9 @@ export async function runFlushBudget(context: BenchContext): Promise<ScenarioRep
   const tokens = Math.ceil((TOKENS_PER_SECOND * (rampMs + settleMs + windowMs + 300)) / 1000);
   const spec: StreamSpec = { tokens, tokensPerSecond: TOKENS_PER_SECOND, tokensPerEvent: 1, firstTokenDelayMs: 0, record: 'none' };
   const rungs = new Map<string, Rung | Error>();
-  // Quick runs measure the h2 floor in the other scenarios only.
-  for (const variant of context.quick ? variants.filter((candidate) => candidate.target !== 'h2-floor') : variants) {
+  // Quick runs keep the baselines and the h2 pair, where the budget does what it can (the full run has all).
+  const quickVariants = new Set(['direct', 'http-floor', 'sluice-h2', `sluice-h2, SLUICE_FLUSH_MS=${BUDGET_MS}`]);
+  for (const variant of context.quick ? variants.filter((candidate) => quickVariants.has(candidate.label)) : variants) {
     const target = context.targets.find((candidate) => candidate.name === variant.target);
     if (target === undefined) continue;
     context.progress(`flush budget: ${variant.label}`);

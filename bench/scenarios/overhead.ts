@@ -46,7 +46,7 @@ export async function runOverhead(context: BenchContext): Promise<ScenarioReport
   // all of them rather than on whichever ran at that moment.
   const rounds = context.quick ? 1 : 5;
   const streamsPerRound = context.quick ? 30 : 45;
-  const warmupStreams = context.quick ? 150 : 1000;
+  const warmupStreams = context.quick ? 100 : 1000;
   const job = (name: TargetName, running: RunningTarget, prefix: string, streams: number, tokens: number): StreamsJob => ({
     kind: 'streams',
     url: running.url,

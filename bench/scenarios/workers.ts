@@ -11,7 +11,7 @@ import { withTarget, type BenchContext, type ScenarioReport } from './context.ts
 import { ADDED_P99_LIMIT_MS, measureRung, TOKENS_PER_SECOND, warmUp, type Rung } from './throughput.ts';
 
 export async function runWorkers(context: BenchContext): Promise<ScenarioReport> {
-  const levels = context.quick ? [200, 400] : [200, 400, 800, 1200];
+  const levels = context.quick ? [200] : [200, 400, 800, 1200];
   const rampMs = context.quick ? 500 : 1000;
   const settleMs = context.quick ? 300 : 500;
   const windowMs = context.quick ? 700 : 2000;
