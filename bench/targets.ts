@@ -39,13 +39,11 @@ export interface LaunchOptions {
   upstream: UpstreamAddresses;
   /** Sluice's `SLUICE_SEND_TIMEOUT_MS` for this launch; peers have no such setting. */
   sendTimeoutMs?: number;
-  /** More of Sluice's settings for this launch (`SLUICE_FLUSH_MS`, `SLUICE_WORKERS`); peers ignore them. */
-  sluiceEnvironment?: Record<string, string>;
   /** Extra flags for the node process of a Node target, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
   /** Sluice only: run the Sluice in this directory (another checkout, for a before/after) instead of this one. */
   checkout?: string;
-  /** Sluice only: more settings, as environment variables (client keys, Redis). */
+  /** Sluice only: more settings, as environment variables (client keys, Redis, the flush budget, workers). */
   environment?: Record<string, string>;
   logFile: string;
 }
@@ -191,7 +189,6 @@ function sluiceTarget(name: 'sluice' | 'sluice-events' | 'sluice-tls' | 'sluice-
         SLUICE_LOG_LEVEL: 'warn',
         SLUICE_DRAIN_MS: '0',
         ...(variant.upstreamTls ? { SLUICE_UPSTREAM_CA_FILE: options.upstream.caFile } : {}),
-        ...options.sluiceEnvironment,
       };
       if (options.sendTimeoutMs !== undefined) environment.SLUICE_SEND_TIMEOUT_MS = String(options.sendTimeoutMs);
       Object.assign(environment, options.environment);

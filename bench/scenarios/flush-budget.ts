@@ -43,8 +43,8 @@ export async function runFlushBudget(context: BenchContext): Promise<ScenarioRep
     const target = context.targets.find((candidate) => candidate.name === variant.target);
     if (target === undefined) continue;
     context.progress(`flush budget: ${variant.label}`);
-    const sluiceEnvironment: Record<string, string> = variant.flushMs === undefined ? {} : { SLUICE_FLUSH_MS: String(variant.flushMs) };
-    rungs.set(variant.label, await withTarget(context, target, `flush-${variant.target}-${variant.flushMs ?? 0}`, { sluiceEnvironment }, async (running) => {
+    const environment: Record<string, string> = variant.flushMs === undefined ? {} : { SLUICE_FLUSH_MS: String(variant.flushMs) };
+    rungs.set(variant.label, await withTarget(context, target, `flush-${variant.target}-${variant.flushMs ?? 0}`, { environment }, async (running) => {
       await warmUp(context, variant.target, running);
       return measureRung(context, variant.target, running, { streams, spec, rampMs, settleMs, windowMs });
     }));

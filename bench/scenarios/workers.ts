@@ -34,7 +34,7 @@ export async function runWorkers(context: BenchContext): Promise<ScenarioReport>
     const label = `SLUICE_WORKERS=${workers}`;
     const ladder: { rungs: Rung[]; best: number | undefined; stopped: string | undefined } = { rungs: [], best: undefined, stopped: undefined };
     ladders.set(label, ladder);
-    const outcome = await withTarget(context, sluice, `workers-${workers}`, { sluiceEnvironment: { SLUICE_WORKERS: String(workers) } }, async (running) => {
+    const outcome = await withTarget(context, sluice, `workers-${workers}`, { environment: { SLUICE_WORKERS: String(workers) } }, async (running) => {
       await warmUp(context, 'sluice', running);
       for (const streams of levels) {
         context.progress(`workers: ${label}, ${streams} streams`);
