@@ -17,28 +17,29 @@ export interface SseStreamMapping {
  * Reads an upstream `text/event-stream` body through a mapping: each `next()` parses everything buffered
  * and yields its parts as one batch, up to the first terminal part (`finish` or `error`). Parts mapped
  * before an unreadable event are still delivered, then the failure ends the stream. A cut connection is
- * thrown as an `upstream_error`.
+ * thrown as an `upstream_error`, and so is a line or an event longer than `maxEventBytes` (counted in
+ * decoded characters): the parser buffers an unfinished line, and an upstream that never ends one must
+ * not grow it without bound.
  */
-export function mapSseStream(body: Readable, mapping: SseStreamMapping): AsyncIterableIterator<StreamPart[]> {
-  return new SsePartStream(body, mapping);
+export function mapSseStream(body: Readable, mapping: SseStreamMapping, maxEventBytes = defaultMaxEventBytes): AsyncIterableIterator<StreamPart[]> {
+  return new SsePartStream(body, mapping, maxEventBytes);
 }
+
+/** The default of `SLUICE_MAX_UPSTREAM_EVENT_BYTES`. */
+export const defaultMaxEventBytes = 4 * 1_048_576;
 
 const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
  * A hand-written async iterator rather than async generators over a message reader: on the hot path it
- * costs one promise per batch, resolved straight from the body's `'data'` event, and keeps no
+ * costs one promise per batch, resolved straight from the body's `'readable'` event, and keeps no
  * suspended frames while a stream waits (BENCHMARKS.md, optimisation log).
  *
- * Pull-based, with the body flowing only while someone pulls: a chunk that arrives while `next()` waits
- * is parsed and handed over in the same turn (no `'readable'` event, which Node schedules a tick
- * later for every chunk); one that arrives while the consumer is busy (its client socket is full) is
- * parsed and pauses the body, so undici's buffer fills behind it and it stops reading the upstream
- * socket, and the next `next()` takes all that piled up as one batch. At most the events of one chunk
- * wait here besides undici's buffer. UTF-8 is decoded across chunks, so a character
- * split between two arrives whole. After the final event the rest of the body (its terminator) is
- * drained, so that undici can reuse the keep-alive connection; in every other ending the body is
- * destroyed, which closes the upstream connection.
+ * Pull-based: the body is read only in `next()`, so when the consumer stops pulling (the client socket
+ * is full), undici's buffer fills and it stops reading the upstream socket. UTF-8 is decoded across
+ * chunks, so a character split between two arrives whole. After the final event the rest of
+ * the body (its terminator) is drained, so that undici can reuse the keep-alive connection; in every
+ * other ending the body is destroyed, which closes the upstream connection.
  */
 class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
   private readonly body: Readable;
@@ -51,26 +52,27 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
   private messages: EventSourceMessage[] = [];
   private sawFinal = false;
   private bodyEnded = false;
-  /** True while the body is paused because parsed events wait for the consumer. */
-  private paused = false;
-  /** True while `step()` reads what piled up: the `'data'` event of that read only feeds the parser. */
-  private readingPiled = false;
   private closed = false;
   /** A mapping failure, thrown once the parts mapped before it have been delivered. */
   private failure: unknown;
   private waiter: { resolve: (result: IteratorResult<StreamPart[]>) => void; reject: (error: unknown) => void } | undefined;
 
-  constructor(body: Readable, mapping: SseStreamMapping) {
+  constructor(body: Readable, mapping: SseStreamMapping, maxEventBytes: number) {
     this.body = body;
     this.mapping = mapping;
     this.parser = createParser({
+      maxBufferSize: maxEventBytes,
       onEvent: (message) => {
         this.messages.push(message);
         if (mapping.isFinal(message)) this.sawFinal = true;
       },
+      // The only error the parser reports is its buffer bound; it then refuses to be fed.
+      onError: () => {
+        this.failure ??= new SluiceError('upstream_error', `The upstream sent a line or event longer than the limit of ${maxEventBytes} characters (SLUICE_MAX_UPSTREAM_EVENT_BYTES)`);
+      },
     });
-    body.on('data', this.onData);
-    body.on('end', this.onEnd);
+    body.on('readable', this.onChange);
+    body.on('end', this.onChange);
     body.on('error', this.onChange);
     body.on('close', this.onChange);
   }
@@ -97,23 +99,6 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
     return Promise.resolve(finished);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
-    this.parser.feed(this.decoder.write(chunk));
-    if (this.readingPiled) return;
-    if (this.waiter !== undefined) this.onChange();
-    else if (this.messages.length > 0 && !this.paused) {
-      this.paused = true;
-      this.body.pause();
-    }
-  };
-
-  private readonly onEnd = (): void => {
-    // An event without its closing blank line is dropped here, as the SSE spec says.
-    this.bodyEnded = true;
-    this.parser.feed(this.decoder.end());
-    this.onChange();
-  };
-
   private readonly onChange = (): void => {
     const waiter = this.waiter;
     if (waiter === undefined) return;
@@ -135,9 +120,9 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
   private step(): IteratorResult<StreamPart[]> | undefined {
     if (this.closed) return finished;
     if (this.failure !== undefined) throw this.failure;
-    const body = this.body;
     while (true) {
-      while (this.messages.length > 0) {
+      this.readBuffered();
+      if (this.messages.length > 0) {
         const parts = this.mapMessages();
         if (endAtTerminal(parts)) {
           this.close();
@@ -145,30 +130,15 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
         }
         if (parts.length > 0) return { done: false, value: parts };
         if (this.failure !== undefined) throw this.failure;
+        continue;
       }
-      if (this.bodyEnded) {
-        const parts: StreamPart[] = [];
-        this.mapping.mapEnd(parts);
-        endAtTerminal(parts);
-        this.close();
-        return parts.length > 0 ? { done: false, value: parts } : finished;
-      }
-      // Events parsed before a failure are delivered first; then the failure.
-      if (body.errored) throw brokenUpstream(body.errored);
-      // Destroyed without an error and before its end: the connection went away mid-body.
-      if (body.destroyed) throw brokenUpstream(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-      if (!this.paused) return undefined;
-      // What piled up while the consumer was busy is read at once (a paused body hands over all it
-      // holds, through one 'data' event), so that it leaves as one batch; the body flows again only
-      // once nothing is left.
-      this.readingPiled = true;
-      const piled = body.read() as Buffer | null;
-      this.readingPiled = false;
-      if (piled === null) {
-        this.paused = false;
-        body.resume();
-        return undefined;
-      }
+      if (this.failure !== undefined) throw this.failure;
+      if (!this.bodyEnded) return undefined;
+      const parts: StreamPart[] = [];
+      this.mapping.mapEnd(parts);
+      endAtTerminal(parts);
+      this.close();
+      return parts.length > 0 ? { done: false, value: parts } : finished;
     }
   }
 
@@ -188,17 +158,61 @@ class SsePartStream implements AsyncIterableIterator<StreamPart[]> {
     return parts;
   }
 
+  /** Parses all that is buffered, until the body's end; throws when the connection broke mid-body. */
+  private readBuffered(): void {
+    const body = this.body;
+    while (!this.bodyEnded && this.failure === undefined) {
+      const chunk = body.read() as Buffer | null;
+      if (chunk !== null) {
+        this.parser.feed(this.decoder.write(chunk));
+        continue;
+      }
+      // Events parsed before a failure are delivered first; the next read reports it.
+      if (this.messages.length > 0) return;
+      if (body.errored) throw brokenUpstream(body.errored);
+      if (!body.readableEnded) {
+        // Destroyed without an error and before its end: the connection went away mid-body.
+        if (body.destroyed) throw brokenUpstream(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+        return;
+      }
+      // An event without its closing blank line is dropped here, as the SSE spec says.
+      this.bodyEnded = true;
+      this.parser.feed(this.decoder.end());
+    }
+  }
+
   private close(): void {
     if (this.closed) return;
     this.closed = true;
     const body = this.body;
-    body.off('data', this.onData);
-    body.off('end', this.onEnd);
+    body.off('readable', this.onChange);
+    body.off('end', this.onChange);
     body.off('close', this.onChange);
     // The 'error' listener stays: undici destroys an unfinished body with an error, which must find one.
-    if (this.sawFinal && !body.destroyed) body.resume();
+    if (this.sawFinal && !body.destroyed) drainForReuse(body);
     else body.destroy();
   }
+}
+
+/** What an upstream may still send after its final event for its connection to be kept for reuse. */
+const maxDrainBytes = 64 * 1024;
+const maxDrainMs = 1000;
+
+/**
+ * Reads the rest of a body whose final event has arrived (its terminator, usually nothing) so that
+ * undici can reuse the keep-alive connection; an upstream that goes on sending, or holds the body open,
+ * past the bounds has its connection closed instead, or it would hold that connection forever.
+ */
+function drainForReuse(body: Readable): void {
+  let drainedBytes = 0;
+  const timer = setTimeout(() => body.destroy(), maxDrainMs);
+  timer.unref();
+  body.on('data', (chunk: Buffer) => {
+    drainedBytes += chunk.length;
+    if (drainedBytes > maxDrainBytes) body.destroy();
+  });
+  body.once('close', () => clearTimeout(timer));
+  body.resume();
 }
 
 function brokenUpstream(error: unknown): SluiceError {
