@@ -51,7 +51,7 @@ const load = LoadProcess.start();
 const logDirectory = join(folder, 'logs');
 type Mode = 'off' | 'keys' | 'memory' | 'on';
 const modes: Mode[] = ['off', 'keys', 'memory', 'on'];
-const launch = (mode: Mode, environment: Record<string, string>) => sluice.launch({ upstreamBaseUrl: upstream.baseUrl, logFile: join(logDirectory, `${mode}.log`), environment });
+const launch = (mode: Mode, environment: Record<string, string>) => sluice.launch({ upstream, logFile: join(logDirectory, `${mode}.log`), environment });
 const running: Record<Mode, RunningTarget> = {
   off: await launch('off', { SLUICE_KEYS_SQLITE_PATH: join(folder, 'none.db') }),
   keys: await launch('keys', { SLUICE_KEYS_SQLITE_PATH: budgetOnlyPath }),

@@ -1,10 +1,12 @@
 /**
- * `node bench/compare-cpu.ts <checkout>,<checkout>[,...] [--rounds 5] [--streams 200] [--per 1]`: CPU per
- * relayed event of Sluice run from each checkout, in alternating rounds under the same load, for the
- * before and after of a hot-path change. A checkout is a directory holding Sluice, such as a worktree of
- * the commit before with its own dependencies (`git worktree add /tmp/before HEAD~1 && (cd /tmp/before &&
- * npm ci --prefer-offline)`: a link to this checkout's node_modules would resolve `@sluice/*` to this
- * checkout's packages); `.` is this one. `http-floor` in the list runs that target instead.
+ * `node bench/compare-cpu.ts <checkout>,<checkout>[,...] [--rounds 5] [--streams 200] [--per 1] [--target sluice]`:
+ * CPU per relayed event of Sluice run from each checkout, in alternating rounds under the same load, for
+ * the before and after of a hot-path change. A checkout is a directory holding Sluice, such as a worktree
+ * of the commit before with its own dependencies (`git worktree add /tmp/before HEAD~1 && (cd /tmp/before
+ * && npm ci --prefer-offline)`: a link to this checkout's node_modules would resolve `@sluice/*` to this
+ * checkout's packages); `.` is this one. A floor's name in the list (`http-floor`, `http-floor-tls`,
+ * `h2-floor`) runs that target instead. `--target` picks how Sluice is reached (`sluice`, `sluice-tls`,
+ * `sluice-h2`).
  *
  * Each round starts the process fresh, warms it with 1,000 short streams, then runs `--streams` streams
  * of 300 tokens at 50 tokens/s at once and divides the process's CPU time over them by the events it
@@ -20,6 +22,8 @@ import { quantilesOf } from './stats.ts';
 import { countEvents, formatStreamModel, type StreamSpec } from './stream-spec.ts';
 import { targets, type TargetDefinition } from './targets.ts';
 
+const floors = new Set(['http-floor', 'http-floor-tls', 'h2-floor']);
+
 function targetNamed(name: string): TargetDefinition {
   const target = targets.find((candidate) => candidate.name === name);
   if (target === undefined) throw new Error(`no target ${name}`);
@@ -29,7 +33,12 @@ function targetNamed(name: string): TargetDefinition {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { rounds: { type: 'string', default: '5' }, streams: { type: 'string', default: '200' }, per: { type: 'string', default: '1' } },
+    options: {
+      rounds: { type: 'string', default: '5' },
+      streams: { type: 'string', default: '200' },
+      per: { type: 'string', default: '1' },
+      target: { type: 'string', default: 'sluice' },
+    },
   });
   const checkouts = (positionals[0] ?? '').split(',').filter((entry) => entry !== '');
   if (checkouts.length < 2) throw new Error('name at least two checkouts to compare, separated by commas (`.` is this one)');
@@ -44,17 +53,17 @@ async function main(): Promise<void> {
     for (let round = 1; round <= Number(values.rounds); round++) {
       for (const [index, checkout] of checkouts.entries()) {
         const logFile = `${logDirectory}/${index}-${round}.log`;
-        const running = checkout === 'http-floor'
-          ? await targetNamed('http-floor').launch({ upstreamBaseUrl: upstream.baseUrl, logFile })
-          : await targetNamed('sluice').launch({ upstreamBaseUrl: upstream.baseUrl, logFile, checkout: resolve(checkout) });
+        const running = floors.has(checkout)
+          ? await targetNamed(checkout).launch({ upstream, logFile })
+          : await targetNamed(values.target).launch({ upstream, logFile, checkout: resolve(checkout) });
         try {
-          const { url, headers, dialect, pid } = running;
+          const { url, headers, dialect, http2, pid } = running;
           await load.run<StreamsResult>({
-            kind: 'streams', url, headers, dialect, model: formatStreamModel(warm), streamIdPrefix: 'compare-warm',
+            kind: 'streams', url, headers, dialect, http2, model: formatStreamModel(warm), streamIdPrefix: 'compare-warm',
             expectedEvents: countEvents(warm), count: 1000, concurrency: 50, rampMs: 0, streamTimeoutMs: 60_000,
           });
           const { result, usage } = await measureJob<StreamsResult>(load, pid, {
-            kind: 'streams', url, headers, dialect, model: formatStreamModel(spec), streamIdPrefix: 'compare',
+            kind: 'streams', url, headers, dialect, http2, model: formatStreamModel(spec), streamIdPrefix: 'compare',
             expectedEvents: countEvents(spec), count: streams, concurrency: streams, rampMs: 1000, streamTimeoutMs: 60_000,
           });
           const events = result.outcomes.reduce((sum, outcome) => sum + outcome.events, 0);

@@ -1,13 +1,17 @@
 /**
  * A lean OpenAI-compatible provider for benchmarks: `POST …/chat/completions` streams stamped tokens at
  * the rate and length the request's model names (see stream-spec.ts), stops writing while its socket is
- * full, and remembers, per stream, when the client went away and what it wrote after that.
+ * full (or, over h2, its stream's window), and remembers, per stream, when the client went away and what
+ * it wrote after that. It listens twice: cleartext HTTP/1.1, and TLS (a certificate made at start, as the
+ * tests make theirs) with h2 and HTTP/1.1 by ALPN, as hosted providers answer.
  *
  * Run it as its own process (`node bench/fake-upstream.ts [port]`) so it never shares the CPU accounting
- * of the process under test. Forked with an IPC channel it announces `{type:"ready",port}` and answers
- * `{type:"records",streamIds}` and `{type:"reset"}`; otherwise it prints its port.
+ * of the process under test. Forked with an IPC channel it announces `{type:"ready",port,tlsPort,caFile}`
+ * and answers `{type:"records",streamIds}` and `{type:"reset"}`; otherwise it prints its ports.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createSecureServer } from 'node:http2';
+import { testCertificate } from '../test/support/test-certificate.ts';
 import { monotonicNowUs } from './clock.ts';
 import { parseStreamModel, parseStreamPrompt, type StreamSpec } from './stream-spec.ts';
 import { formatStampedText } from './token-stamp.ts';
@@ -25,7 +29,7 @@ export interface UpstreamStreamRecord {
 
 export type UpstreamCommand = { type: 'records'; streamIds: string[] } | { type: 'reset' };
 export type UpstreamReply =
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; port: number; tlsPort: number; caFile: string }
   | { type: 'records'; records: (UpstreamStreamRecord | undefined)[] }
   | { type: 'reset' };
 
@@ -73,14 +77,14 @@ class PacedStream {
   private nextDueMs = 0;
   private first = true;
   private closed = false;
-  private readonly response: ServerResponse;
+  private readonly response: UpstreamResponse;
   private readonly spec: StreamSpec;
   private readonly record: UpstreamStreamRecord | undefined;
   private readonly includeUsage: boolean;
   private readonly completionId: string;
   private readonly model: string;
 
-  constructor(response: ServerResponse, spec: StreamSpec, model: string, record: UpstreamStreamRecord | undefined, includeUsage: boolean) {
+  constructor(response: UpstreamResponse, spec: StreamSpec, model: string, record: UpstreamStreamRecord | undefined, includeUsage: boolean) {
     this.response = response;
     this.spec = spec;
     this.model = model;
@@ -147,7 +151,7 @@ function usageJson(completionTokens: number): string {
   return JSON.stringify({ prompt_tokens: 8, completion_tokens: completionTokens, total_tokens: 8 + completionTokens });
 }
 
-function sendCompletion(response: ServerResponse, spec: StreamSpec, model: string, record: UpstreamStreamRecord | undefined): void {
+function sendCompletion(response: UpstreamResponse, spec: StreamSpec, model: string, record: UpstreamStreamRecord | undefined): void {
   const send = (): void => {
     if (response.destroyed) return;
     const body = JSON.stringify({
@@ -169,13 +173,13 @@ function sendCompletion(response: ServerResponse, spec: StreamSpec, model: strin
   else setTimeout(send, spec.firstTokenDelayMs);
 }
 
-function sendError(response: ServerResponse, status: number, message: string): void {
+function sendError(response: UpstreamResponse, status: number, message: string): void {
   const body = JSON.stringify({ error: { message, type: 'invalid_request_error' } });
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   response.end(body);
 }
 
-function handleCompletion(response: ServerResponse, bodyText: string): void {
+function handleCompletion(response: UpstreamResponse, bodyText: string): void {
   let spec: StreamSpec;
   let body: { model?: unknown; stream?: unknown; messages?: { content?: unknown }[]; stream_options?: { include_usage?: unknown } };
   try {
@@ -204,7 +208,13 @@ function handleCompletion(response: ServerResponse, bodyText: string): void {
   else sendCompletion(response, spec, model, record);
 }
 
-const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (request, response) => {
+/**
+ * Either listener's response: node:http's, or node:http2's compatibility one, which has every method
+ * this file uses (its types lack `flushHeaders`, which it has).
+ */
+type UpstreamResponse = ServerResponse;
+
+function handleRequest(request: IncomingMessage, response: UpstreamResponse): void {
   const path = request.url ?? '';
   if (request.method === 'GET' && path.endsWith('/models')) {
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -219,7 +229,13 @@ const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (re
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', () => handleCompletion(response, Buffer.concat(chunks).toString('utf8')));
   request.on('error', () => response.destroy());
-});
+}
+
+const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, handleRequest);
+const certificate = testCertificate();
+const tlsServer = createSecureServer({ cert: certificate.cert, key: certificate.key, allowHTTP1: true, maxSessionMemory: 64 }, (request, response) =>
+  handleRequest(request as unknown as IncomingMessage, response as unknown as UpstreamResponse),
+);
 
 function handleCommand(command: UpstreamCommand): UpstreamReply {
   switch (command.type) {
@@ -235,14 +251,20 @@ function handleCommand(command: UpstreamCommand): UpstreamReply {
   }
 }
 
-server.listen({ port: Number(process.argv[2] ?? 0), host: '127.0.0.1', backlog: 4096 }, () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  if (process.send === undefined) {
-    console.log(JSON.stringify({ port }));
-    return;
-  }
-  process.send({ type: 'ready', port } satisfies UpstreamReply);
+function listen(listening: typeof server | typeof tlsServer, port: number): Promise<number> {
+  return new Promise((resolve) => {
+    listening.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
+      const address = listening.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : 0);
+    });
+  });
+}
+
+const port = await listen(server, Number(process.argv[2] ?? 0));
+const tlsPort = await listen(tlsServer, 0);
+if (process.send === undefined) console.log(JSON.stringify({ port, tlsPort, caFile: certificate.certPath }));
+else {
+  process.send({ type: 'ready', port, tlsPort, caFile: certificate.certPath } satisfies UpstreamReply);
   process.on('message', (command: UpstreamCommand) => process.send?.(handleCommand(command)));
   process.on('disconnect', () => process.exit(0));
-});
+}

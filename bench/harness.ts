@@ -29,12 +29,18 @@ async function stopHelper(child: ChildProcess): Promise<void> {
 
 export class UpstreamProcess {
   private readonly child: ChildProcess;
+  /** Cleartext HTTP/1.1. */
   readonly baseUrl: string;
+  /** TLS, h2 or HTTP/1.1 by ALPN, with a certificate only `caFile` vouches for. */
+  readonly tlsBaseUrl: string;
+  readonly caFile: string;
   readonly pid: number;
 
-  private constructor(child: ChildProcess, port: number) {
+  private constructor(child: ChildProcess, reply: Extract<UpstreamReply, { type: 'ready' }>) {
     this.child = child;
-    this.baseUrl = `http://127.0.0.1:${port}/v1`;
+    this.baseUrl = `http://127.0.0.1:${reply.port}/v1`;
+    this.tlsBaseUrl = `https://127.0.0.1:${reply.tlsPort}/v1`;
+    this.caFile = reply.caFile;
     this.pid = child.pid ?? 0;
   }
 
@@ -42,7 +48,7 @@ export class UpstreamProcess {
     const child = forkHelper('./fake-upstream.ts');
     const [reply] = (await once(child, 'message')) as [UpstreamReply];
     if (reply.type !== 'ready') throw new Error(`fake upstream answered ${reply.type} before ready`);
-    return new UpstreamProcess(child, reply.port);
+    return new UpstreamProcess(child, reply);
   }
 
   private async ask(command: UpstreamCommand): Promise<UpstreamReply> {

@@ -74,15 +74,15 @@ async function main(): Promise<void> {
   let running: RunningTarget | undefined;
   try {
     running = await target.launch({
-      upstreamBaseUrl: upstream.baseUrl,
+      upstream,
       logFile: `${directory}/${target.name}.log`,
       nodeFlags: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${directory}`],
     });
-    const { url, headers, dialect, pid } = running;
+    const { url, headers, dialect, http2, pid } = running;
     if (pid === undefined) throw new Error(`${target.name} has no process id`);
     const warm: StreamSpec = { tokens: 3, tokensPerSecond: 1000, tokensPerEvent: 1, firstTokenDelayMs: 0, record: 'none' };
     await load.run<StreamsResult>({
-      kind: 'streams', url, headers, dialect, model: formatStreamModel(warm), streamIdPrefix: 'heap-warm',
+      kind: 'streams', url, headers, dialect, http2, model: formatStreamModel(warm), streamIdPrefix: 'heap-warm',
       expectedEvents: countEvents(warm), count: 300, concurrency: 20, rampMs: 0, streamTimeoutMs: 10_000,
     });
     const idle = await snapshotOf(pid, directory);
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const { result } = await measureJob<HoldResult>(
       load,
       pid,
-      { kind: 'hold', url, headers, dialect, model: formatStreamModel(slow), streamIdPrefix: 'heap-hold', count: streams, openPerSecond: 1000, openTimeoutMs: 10_000, holdMs: 3_000 },
+      { kind: 'hold', url, headers, dialect, http2, model: formatStreamModel(slow), streamIdPrefix: 'heap-hold', count: streams, openPerSecond: 1000, openTimeoutMs: 10_000, holdMs: 3_000 },
       (label) => {
         if (label === 'held') held = snapshotOf(pid, directory);
       },

@@ -6,11 +6,13 @@
  * Forked by bench/run.ts it takes `{type:"job"}` messages and answers `{type:"result"}`, with
  * `{type:"mark"}` messages at the moments the runner reads the target's CPU and memory (a measurement
  * window opening or closing, a hold job holding). Alone it runs one streams job from flags:
- * `node bench/load.ts --url http://127.0.0.1:8080/v1/chat/completions --streams 100 --tps 50`.
+ * `node bench/load.ts --url http://127.0.0.1:8080/v1/chat/completions --streams 100 --tps 50 [--h2 100]`
+ * (`--h2 N`: over cleartext h2, N streams a connection).
  */
-import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { monotonicNowUs } from './clock.ts';
+import { createTransport, type Http2Options, type LoadTransport, type SentRequest } from './load-transport.ts';
 import { Samples, quantilesOf } from './stats.ts';
 import { formatStreamModel, formatStreamPrompt } from './stream-spec.ts';
 import { StampScanner } from './token-stamp.ts';
@@ -24,6 +26,8 @@ interface TargetRequest {
   dialect: RequestDialect;
   model: string;
   streamIdPrefix: string;
+  /** Send over h2, this many streams a connection; HTTP/1.1 without. */
+  http2?: Http2Options;
 }
 
 /** `concurrency` streams at a time until `count` have run; the first wave starts evenly over `rampMs`. */
@@ -118,23 +122,13 @@ export type LoadMark = 'window-start' | 'window-end' | 'held';
 
 export type LoadMessage = { type: 'result'; result: LoadResult } | { type: 'mark'; label: LoadMark } | { type: 'failed'; message: string };
 
-function createAgent(): Agent {
-  return new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, keepAliveMsecs: 30_000 });
-}
-
 function requestBody(target: TargetRequest, streamId: string, stream: boolean): string {
   const messages = [{ role: 'user', content: formatStreamPrompt(streamId) }];
   return JSON.stringify(target.dialect === 'sluice' ? { model: target.model, messages } : { model: target.model, stream, messages });
 }
 
-function postJson(agent: Agent, target: TargetRequest, body: string): ClientRequest {
-  const request = httpRequest(target.url, {
-    method: 'POST',
-    agent,
-    headers: { ...target.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-  });
-  request.end(body);
-  return request;
+function postJson(transport: LoadTransport, target: TargetRequest, body: string): SentRequest {
+  return transport.send(target.url, target.headers, body);
 }
 
 function sleep(milliseconds: number): Promise<void> {
@@ -152,7 +146,7 @@ interface StreamSamples {
 }
 
 /** Runs one stream to its end and records its samples. Never rejects. */
-function runStream(job: StreamsJob, agent: Agent, streamId: string, samples: StreamSamples): Promise<StreamOutcome> {
+function runStream(job: StreamsJob, transport: LoadTransport, streamId: string, samples: StreamSamples): Promise<StreamOutcome> {
   return new Promise((resolve) => {
     const outcome: StreamOutcome = { streamId, ending: 'error', events: 0, bytes: 0, actionUs: undefined, detail: undefined };
     const startUs = monotonicNowUs();
@@ -160,7 +154,7 @@ function runStream(job: StreamsJob, agent: Agent, streamId: string, samples: Str
     let settled = false;
     let stalled = false;
     const timers: NodeJS.Timeout[] = [];
-    const request = postJson(agent, job, requestBody(job, streamId, true));
+    const request = postJson(transport, job, requestBody(job, streamId, true));
     const settle = (ending: StreamEnding, detail?: string): void => {
       if (settled) return;
       settled = true;
@@ -174,14 +168,14 @@ function runStream(job: StreamsJob, agent: Agent, streamId: string, samples: Str
       settle('timeout');
       request.destroy();
     }, job.streamTimeoutMs));
-    request.on('error', (error) => settle('error', error.message));
-    request.on('response', (response: IncomingMessage) => {
-      if (response.statusCode !== 200) {
+    request.onError((error) => settle('error', error.message));
+    request.onResponse((status: number, response: Readable) => {
+      if (status !== 200) {
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => settle('http-error', `${response.statusCode} ${text.slice(0, 200)}`));
-        response.on('error', () => settle('http-error', String(response.statusCode)));
+        response.on('end', () => settle('http-error', `${status} ${text.slice(0, 200)}`));
+        response.on('error', () => settle('http-error', String(status)));
         return;
       }
       const scanner = new StampScanner();
@@ -231,7 +225,7 @@ function runStream(job: StreamsJob, agent: Agent, streamId: string, samples: Str
 }
 
 async function runStreamsJob(job: StreamsJob, report: (message: LoadMessage) => void): Promise<StreamsResult> {
-  const agent = createAgent();
+  const transport = createTransport(job.http2);
   const startUs = monotonicNowUs();
   const window = job.measureWindow;
   const samples: StreamSamples = {
@@ -254,12 +248,12 @@ async function runStreamsJob(job: StreamsJob, report: (message: LoadMessage) => 
     await sleep((job.rampMs * workerIndex) / job.concurrency);
     while (next < job.count) {
       const streamId = `${job.streamIdPrefix}-${next++}`;
-      outcomes.push(await runStream(job, agent, streamId, samples));
+      outcomes.push(await runStream(job, transport, streamId, samples));
     }
   };
   await Promise.all(Array.from({ length: Math.min(job.concurrency, job.count) }, (_, index) => worker(index)));
   for (const timer of markTimers) clearTimeout(timer);
-  agent.destroy();
+  transport.close();
   return {
     kind: 'streams',
     wallMs: performance.now() - startMs,
@@ -273,8 +267,8 @@ async function runStreamsJob(job: StreamsJob, report: (message: LoadMessage) => 
 }
 
 async function runHoldJob(job: HoldJob, report: (message: LoadMessage) => void): Promise<HoldResult> {
-  const agent = createAgent();
-  const requests: ClientRequest[] = [];
+  const transport = createTransport(job.http2);
+  const requests: SentRequest[] = [];
   const endings: Record<string, number> = {};
   let live = 0;
   let failed = 0;
@@ -295,13 +289,13 @@ async function runHoldJob(job: HoldJob, report: (message: LoadMessage) => void):
     const dueMs = startMs + (index * 1000) / job.openPerSecond;
     const waitMs = dueMs - performance.now();
     if (waitMs > 1) await sleep(waitMs);
-    const request = postJson(agent, job, requestBody(job, `${job.streamIdPrefix}-${index}`, true));
+    const request = postJson(transport, job, requestBody(job, `${job.streamIdPrefix}-${index}`, true));
     requests.push(request);
     let counted = false;
-    request.on('error', (error) => countEnding(`error: ${error.message}`, !counted));
-    request.on('response', (response) => {
-      if (response.statusCode !== 200) {
-        countEnding(`http ${response.statusCode}`, true);
+    request.onError((error) => countEnding(`error: ${error.message}`, !counted));
+    request.onResponse((status, response) => {
+      if (status !== 200) {
+        countEnding(`http ${status}`, true);
         response.resume();
         return;
       }
@@ -320,12 +314,12 @@ async function runHoldJob(job: HoldJob, report: (message: LoadMessage) => void):
   report({ type: 'mark', label: 'held' });
   await sleep(job.holdMs);
   for (const request of requests) request.destroy();
-  agent.destroy();
+  transport.close();
   return { kind: 'hold', opened: requests.length, live, endings, openMs };
 }
 
 async function runRequestsJob(job: RequestsJob): Promise<RequestsResult> {
-  const agent = createAgent();
+  const transport = createTransport(job.http2);
   const latencyMs = new Samples(16_384);
   const failures: Record<string, number> = {};
   const measureFromMs = performance.now() + job.warmupMs;
@@ -336,17 +330,17 @@ async function runRequestsJob(job: RequestsJob): Promise<RequestsResult> {
   const once = (): Promise<void> =>
     new Promise((resolve) => {
       const startUs = monotonicNowUs();
-      const request = postJson(agent, job, requestBody(job, `${job.streamIdPrefix}-${sequence++}`, false));
+      const request = postJson(transport, job, requestBody(job, `${job.streamIdPrefix}-${sequence++}`, false));
       const fail = (reason: string): void => {
         failures[reason] = (failures[reason] ?? 0) + 1;
         resolve();
       };
-      request.on('error', (error) => fail(error.message));
-      request.on('response', (response) => {
+      request.onError((error) => fail(error.message));
+      request.onResponse((status, response) => {
         response.on('data', () => {});
         response.on('error', () => fail('response error'));
         response.on('end', () => {
-          if (response.statusCode !== 200) return fail(`http ${response.statusCode}`);
+          if (status !== 200) return fail(`http ${status}`);
           requestsIncludingWarmup += 1;
           if (performance.now() >= measureFromMs) {
             requests += 1;
@@ -361,7 +355,7 @@ async function runRequestsJob(job: RequestsJob): Promise<RequestsResult> {
   };
   await Promise.all(Array.from({ length: job.concurrency }, worker));
   const measuredMs = performance.now() - measureFromMs;
-  agent.destroy();
+  transport.close();
   return { kind: 'requests', requests, requestsIncludingWarmup, failures, measuredMs, latencyMs: latencyMs.toArray() };
 }
 
@@ -390,6 +384,7 @@ async function runFromCommandLine(): Promise<void> {
       tps: { type: 'string', default: '50' },
       per: { type: 'string', default: '1' },
       header: { type: 'string', multiple: true, default: [] },
+      h2: { type: 'string' },
     },
   });
   const spec = { tokens: Number(values.tokens), tokensPerSecond: Number(values.tps), tokensPerEvent: Number(values.per), firstTokenDelayMs: 0, record: 'none' as const };
@@ -399,6 +394,7 @@ async function runFromCommandLine(): Promise<void> {
     url: values.url,
     headers,
     dialect: values.url.endsWith('/chat/stream') ? 'sluice' : 'openai',
+    ...(values.h2 === undefined ? {} : { http2: { streamsPerConnection: Number(values.h2) } }),
     model: formatStreamModel(spec),
     streamIdPrefix: 'cli',
     expectedEvents: Math.ceil(spec.tokens / spec.tokensPerEvent),

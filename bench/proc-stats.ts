@@ -1,10 +1,30 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** Linux USER_HZ: the unit of utime and stime in /proc/<pid>/stat on every mainstream kernel. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** User plus system CPU time of a whole process (all its threads) in milliseconds, from /proc/<pid>/stat. */
+/**
+ * User plus system CPU time of a whole process (all its threads) and of every process it started (the
+ * workers of `SLUICE_WORKERS`), in milliseconds, from /proc/<pid>/stat and /proc/<pid>/task/<tid>/children.
+ */
 export function readCpuTimeMs(pid: number): number {
+  let total = readOwnCpuTimeMs(pid);
+  for (const child of childrenOf(pid)) total += readCpuTimeMs(child);
+  return total;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ').filter((entry) => entry !== '').map(Number),
+    );
+  } catch {
+    // The process (or one of its threads) has just exited.
+    return [];
+  }
+}
+
+function readOwnCpuTimeMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -76,10 +76,10 @@ async function main(): Promise<void> {
   const count = Number(values.count ?? values.streams);
   const spec: StreamSpec = { tokens: Math.max(1, Math.round(50 * Number(values.seconds))), tokensPerSecond: 50, tokensPerEvent: Number(values.per), firstTokenDelayMs: 0, record: 'none' };
   try {
-    const running = await target.launch({ upstreamBaseUrl: upstream.baseUrl, logFile: `${profileDirectory}/${target.name}.log`, nodeFlags });
+    const running = await target.launch({ upstream, logFile: `${profileDirectory}/${target.name}.log`, nodeFlags });
     try {
       const result = await load.run<StreamsResult>({
-        kind: 'streams', url: running.url, headers: running.headers, dialect: running.dialect, model: formatStreamModel(spec), streamIdPrefix: 'profile',
+        kind: 'streams', url: running.url, headers: running.headers, dialect: running.dialect, http2: running.http2, model: formatStreamModel(spec), streamIdPrefix: 'profile',
         expectedEvents: countEvents(spec), count, concurrency: Number(values.streams), rampMs: 1000, streamTimeoutMs: 60_000,
       });
       const events = result.outcomes.reduce((sum, outcome) => sum + outcome.events, 0);

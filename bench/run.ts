@@ -14,11 +14,13 @@ import { LoadProcess, UpstreamProcess } from './harness.ts';
 import { formatRatio, formatTable } from './markdown.ts';
 import { runCancel } from './scenarios/cancel.ts';
 import type { BenchContext, Scenario, ScenarioReport } from './scenarios/context.ts';
+import { runFlushBudget } from './scenarios/flush-budget.ts';
 import { runNonStreaming } from './scenarios/non-streaming.ts';
 import { runOverhead } from './scenarios/overhead.ts';
 import { runScale } from './scenarios/scale.ts';
 import { runSlowClients } from './scenarios/slow-clients.ts';
 import { runThroughput } from './scenarios/throughput.ts';
+import { runWorkers } from './scenarios/workers.ts';
 import { describeVersions, targets, type TargetName } from './targets.ts';
 
 const scenarios: Record<string, Scenario> = {
@@ -28,6 +30,8 @@ const scenarios: Record<string, Scenario> = {
   cancel: runCancel,
   'slow-clients': runSlowClients,
   'non-streaming': runNonStreaming,
+  'flush-budget': runFlushBudget,
+  workers: runWorkers,
 };
 
 function describeMachine(): string {
@@ -47,7 +51,8 @@ function headlineTable(reports: ScenarioReport[], targetNames: TargetName[]): st
         ...peers.map((name) => {
           const value = metric.values[name];
           if (value === undefined) return '—';
-          if (name === 'sluice' || name === 'sluice-events') return metric.format(value);
+          // Sluice's own variants (endpoints, protocols) are shown as they are; peers and floors against Sluice.
+          if (name.startsWith('sluice')) return metric.format(value);
           // Ratios read "how many times worse than Sluice" whatever the metric's direction.
           const ratio = metric.lowerIsBetter ? formatRatio(value, sluice) : formatRatio(sluice, value);
           return `${metric.format(value)} (${ratio})`;

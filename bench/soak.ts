@@ -100,7 +100,7 @@ async function snapshot(pid: number, metricsUrl: string): Promise<Snapshot> {
 
 const upstream = await UpstreamProcess.start();
 const sluiceTarget = targets.find((target) => target.name === 'sluice')!;
-const sluice = await sluiceTarget.launch({ upstreamBaseUrl: upstream.baseUrl, logFile: 'bench/results/soak-sluice.log' });
+const sluice = await sluiceTarget.launch({ upstream, logFile: 'bench/results/soak-sluice.log' });
 const pid = sluice.pid!;
 const metricsUrl = new URL('/metrics', sluice.url).href;
 try {

@@ -6,22 +6,44 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { connect as connectHttp2 } from 'node:http2';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RequestDialect } from './load.ts';
+import type { Http2Options } from './load-transport.ts';
 
-export type TargetName = 'direct' | 'sluice' | 'sluice-events' | 'portkey' | 'fastapi' | 'naive-node' | 'http-floor' | 'tcp-proxy';
+export type TargetName =
+  | 'direct'
+  | 'sluice'
+  | 'sluice-events'
+  | 'sluice-tls'
+  | 'sluice-h2'
+  | 'portkey'
+  | 'fastapi'
+  | 'naive-node'
+  | 'http-floor'
+  | 'http-floor-tls'
+  | 'h2-floor'
+  | 'tcp-proxy';
+
+/** Where the fake upstream listens: cleartext HTTP/1.1, and TLS (h2 or HTTP/1.1 by ALPN) with a certificate of its own. */
+export interface UpstreamAddresses {
+  baseUrl: string;
+  tlsBaseUrl: string;
+  /** The TLS certificate, to trust. */
+  caFile: string;
+}
 
 export interface LaunchOptions {
-  upstreamBaseUrl: string;
+  upstream: UpstreamAddresses;
   /** Sluice's `SLUICE_SEND_TIMEOUT_MS` for this launch; peers have no such setting. */
   sendTimeoutMs?: number;
   /** Extra flags for the node process of a Node target, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
   /** Sluice only: run the Sluice in this directory (another checkout, for a before/after) instead of this one. */
   checkout?: string;
-  /** Sluice only: more settings, as environment variables (client keys, Redis). */
+  /** Sluice only: more settings, as environment variables (client keys, Redis, the flush budget, workers). */
   environment?: Record<string, string>;
   logFile: string;
 }
@@ -31,6 +53,8 @@ export interface RunningTarget {
   url: string;
   headers: Record<string, string>;
   dialect: RequestDialect;
+  /** Clients reach it over cleartext h2, this many streams a connection; HTTP/1.1 without. */
+  http2?: Http2Options;
   pid: number | undefined;
   stop(): Promise<void>;
 }
@@ -60,14 +84,33 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, logFile: string): Promise<void> {
+/** The status of a GET over cleartext h2 with prior knowledge, for a target that speaks nothing else. */
+function getOverHttp2(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const session = connectHttp2(new URL(url).origin);
+    session.on('error', reject);
+    const stream = session.request({ ':path': new URL(url).pathname });
+    stream.on('response', (headers) => {
+      stream.resume();
+      session.close();
+      resolve(Number(headers[':status']));
+    });
+    stream.on('error', reject);
+    stream.setTimeout(1000, () => session.destroy(new Error('timeout')));
+  });
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, logFile: string, http2 = false): Promise<void> {
   const deadline = performance.now() + 20_000;
   while (performance.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before it was ready; see ${logFile}`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await response.arrayBuffer();
-      if (response.status === 200) return;
+      if (http2 && (await getOverHttp2(url)) === 200) return;
+      if (!http2) {
+        const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+        await response.arrayBuffer();
+        if (response.status === 200) return;
+      }
     } catch {
       // Not listening yet.
     }
@@ -92,13 +135,14 @@ async function launchProcess(
   logFile: string,
   readyUrl: string,
   directory = repositoryDirectory,
+  readyOverHttp2 = false,
 ): Promise<ChildProcess> {
   mkdirSync(logFile.slice(0, logFile.lastIndexOf('/')), { recursive: true });
   const log = openSync(logFile, 'a');
   const child = spawn(command, args, { cwd: directory, env: { ...process.env, ...environment }, stdio: ['ignore', log, log] });
   closeSync(log);
   try {
-    await waitUntilReady(readyUrl, child, logFile);
+    await waitUntilReady(readyUrl, child, logFile, readyOverHttp2);
   } catch (error) {
     await stopChild(child);
     throw error;
@@ -118,7 +162,19 @@ function startCommand(directory = repositoryDirectory): { flags: string[]; entry
   return { flags: words.slice(1, -1), entry };
 }
 
-function sluiceTarget(name: 'sluice' | 'sluice-events', path: string, dialect: RequestDialect, description: string): TargetDefinition {
+/** Streams a connection for the h2 targets' clients: what a browser allows, and what a backend multiplexing its users would use. */
+export const streamsPerHttp2Connection = 100;
+
+interface SluiceVariant {
+  path: string;
+  dialect: RequestDialect;
+  /** The upstream over TLS (h2, as Sluice speaks to every https upstream). */
+  upstreamTls?: boolean;
+  /** Clients over cleartext h2. */
+  http2Clients?: boolean;
+}
+
+function sluiceTarget(name: 'sluice' | 'sluice-events' | 'sluice-tls' | 'sluice-h2', variant: SluiceVariant, description: string): TargetDefinition {
   return {
     name,
     description,
@@ -126,12 +182,13 @@ function sluiceTarget(name: 'sluice' | 'sluice-events', path: string, dialect: R
     async launch(options) {
       const port = await freePort();
       const environment: Record<string, string> = {
-        OPENAI_BASE_URL: options.upstreamBaseUrl,
+        OPENAI_BASE_URL: variant.upstreamTls ? options.upstream.tlsBaseUrl : options.upstream.baseUrl,
         OPENAI_API_KEY: 'bench',
         PORT: String(port),
         HOST: '127.0.0.1',
         SLUICE_LOG_LEVEL: 'warn',
         SLUICE_DRAIN_MS: '0',
+        ...(variant.upstreamTls ? { SLUICE_UPSTREAM_CA_FILE: options.upstream.caFile } : {}),
       };
       if (options.sendTimeoutMs !== undefined) environment.SLUICE_SEND_TIMEOUT_MS = String(options.sendTimeoutMs);
       Object.assign(environment, options.environment);
@@ -139,7 +196,44 @@ function sluiceTarget(name: 'sluice' | 'sluice-events', path: string, dialect: R
       const { flags, entry } = startCommand(directory);
       const args = [...flags, ...(options.nodeFlags ?? []), entry];
       const child = await launchProcess(process.execPath, args, environment, options.logFile, `http://127.0.0.1:${port}/readyz`, directory);
-      return { url: `http://127.0.0.1:${port}${path}`, headers: {}, dialect, pid: child.pid, stop: () => stopChild(child) };
+      return {
+        url: `http://127.0.0.1:${port}${variant.path}`,
+        headers: {},
+        dialect: variant.dialect,
+        ...(variant.http2Clients ? { http2: { streamsPerConnection: streamsPerHttp2Connection } } : {}),
+        pid: child.pid,
+        stop: () => stopChild(child),
+      };
+    },
+  };
+}
+
+/** The HTTP floor (bench/peers/http-floor/server.ts) over HTTP/1.1 or cleartext h2, to a plain or a TLS upstream. */
+function httpFloorTarget(name: 'http-floor' | 'http-floor-tls' | 'h2-floor', upstreamTls: boolean, http2Clients: boolean, description: string): TargetDefinition {
+  return {
+    name,
+    description,
+    unavailableReason: () => undefined,
+    async launch(options) {
+      const port = await freePort();
+      const environment = {
+        OPENAI_BASE_URL: upstreamTls ? options.upstream.tlsBaseUrl : options.upstream.baseUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        HTTP_FLOOR_PROTOCOL: http2Clients ? 'h2c' : 'http1',
+        ...(upstreamTls ? { NODE_EXTRA_CA_CERTS: options.upstream.caFile } : {}),
+      };
+      const flags = [...startCommand().flags, ...(options.nodeFlags ?? [])];
+      const floor = `${benchDirectory}peers/http-floor/server.ts`;
+      const child = await launchProcess(process.execPath, [...flags, floor], environment, options.logFile, `http://127.0.0.1:${port}/`, repositoryDirectory, http2Clients);
+      return {
+        url: `http://127.0.0.1:${port}/v1/chat/completions`,
+        headers: {},
+        dialect: 'openai',
+        ...(http2Clients ? { http2: { streamsPerConnection: streamsPerHttp2Connection } } : {}),
+        pid: child.pid,
+        stop: () => stopChild(child),
+      };
     },
   };
 }
@@ -162,7 +256,18 @@ function pythonModulesMissing(modules: string[]): string | undefined {
 }
 
 /** The targets that run on Node and pass `nodeFlags` to it, for the tools that profile or snapshot one. */
-export const nodeTargetNames: ReadonlySet<TargetName> = new Set<TargetName>(['sluice', 'sluice-events', 'portkey', 'naive-node', 'http-floor', 'tcp-proxy']);
+export const nodeTargetNames: ReadonlySet<TargetName> = new Set<TargetName>([
+  'sluice',
+  'sluice-events',
+  'sluice-tls',
+  'sluice-h2',
+  'portkey',
+  'naive-node',
+  'http-floor',
+  'http-floor-tls',
+  'h2-floor',
+  'tcp-proxy',
+]);
 
 export const targets: TargetDefinition[] = [
   {
@@ -170,11 +275,17 @@ export const targets: TargetDefinition[] = [
     description: 'the fake upstream itself, no relay: the baseline',
     unavailableReason: () => undefined,
     async launch(options) {
-      return { url: `${options.upstreamBaseUrl}/chat/completions`, headers: {}, dialect: 'openai', pid: undefined, stop: async () => {} };
+      return { url: `${options.upstream.baseUrl}/chat/completions`, headers: {}, dialect: 'openai', pid: undefined, stop: async () => {} };
     },
   },
-  sluiceTarget('sluice', '/v1/chat/completions', 'openai', 'Sluice, `POST /v1/chat/completions` (OpenAI wire format, as the peers)'),
-  sluiceTarget('sluice-events', '/v1/chat/stream', 'sluice', 'Sluice, `POST /v1/chat/stream` (Sluice event dialect)'),
+  sluiceTarget('sluice', { path: '/v1/chat/completions', dialect: 'openai' }, 'Sluice, `POST /v1/chat/completions` (OpenAI wire format, as the peers)'),
+  sluiceTarget('sluice-events', { path: '/v1/chat/stream', dialect: 'sluice' }, 'Sluice, `POST /v1/chat/stream` (Sluice event dialect)'),
+  sluiceTarget('sluice-tls', { path: '/v1/chat/completions', dialect: 'openai', upstreamTls: true }, 'Sluice as `sluice`, its upstream over TLS (h2, as Sluice speaks to every https provider)'),
+  sluiceTarget(
+    'sluice-h2',
+    { path: '/v1/chat/completions', dialect: 'openai', upstreamTls: true, http2Clients: true },
+    `Sluice with clients over cleartext h2 (${streamsPerHttp2Connection} streams a connection) and its upstream over TLS h2`,
+  ),
   {
     name: 'portkey',
     description: 'Portkey gateway (`@portkey-ai/gateway`, `@hono/node-server` 1.14.1)',
@@ -185,7 +296,7 @@ export const targets: TargetDefinition[] = [
       const child = await launchProcess(process.execPath, [...(options.nodeFlags ?? []), portkeyEntry, `--port=${port}`, '--headless'], { NODE_ENV: 'production' }, options.logFile, `http://127.0.0.1:${port}/`);
       return {
         url: `http://127.0.0.1:${port}/v1/chat/completions`,
-        headers: { authorization: 'Bearer bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': options.upstreamBaseUrl },
+        headers: { authorization: 'Bearer bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': options.upstream.baseUrl },
         dialect: 'openai',
         pid: child.pid,
         stop: () => stopChild(child),
@@ -205,7 +316,7 @@ export const targets: TargetDefinition[] = [
       // uvicorn's own recommended extras, when Debian's python3-uvloop and python3-httptools are there.
       if (pythonModulesMissing(['uvloop']) === undefined) args.push('--loop', 'uvloop');
       if (pythonModulesMissing(['httptools']) === undefined) args.push('--http', 'httptools');
-      const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, OPENAI_API_KEY: 'bench', PYTHONDONTWRITEBYTECODE: '1' };
+      const environment = { OPENAI_BASE_URL: options.upstream.baseUrl, OPENAI_API_KEY: 'bench', PYTHONDONTWRITEBYTECODE: '1' };
       const child = await launchProcess(debianPython, args, environment, options.logFile, `http://127.0.0.1:${port}/healthz`);
       return { url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
     },
@@ -216,31 +327,27 @@ export const targets: TargetDefinition[] = [
     unavailableReason: () => undefined,
     async launch(options) {
       const port = await freePort();
-      const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, OPENAI_API_KEY: 'bench', PORT: String(port), HOST: '127.0.0.1' };
+      const environment = { OPENAI_BASE_URL: options.upstream.baseUrl, OPENAI_API_KEY: 'bench', PORT: String(port), HOST: '127.0.0.1' };
       const child = await launchProcess(process.execPath, [...(options.nodeFlags ?? []), `${benchDirectory}peers/naive-node/server.ts`], environment, options.logFile, `http://127.0.0.1:${port}/`);
       return { url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
     },
   },
-  {
-    name: 'http-floor',
-    description: "Node's `http` server and undici `request`, bytes passed through with backpressure and abort on close: not a gateway, the floor for any relay on Sluice's HTTP stack",
-    unavailableReason: () => undefined,
-    async launch(options) {
-      const port = await freePort();
-      const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, PORT: String(port), HOST: '127.0.0.1' };
-      const flags = [...startCommand().flags, ...(options.nodeFlags ?? [])];
-      const child = await launchProcess(process.execPath, [...flags, `${benchDirectory}peers/http-floor/server.ts`], environment, options.logFile, `http://127.0.0.1:${port}/`);
-      return { url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
-    },
-  },
+  httpFloorTarget(
+    'http-floor',
+    false,
+    false,
+    "Node's `http` server and undici `request`, bytes passed through with backpressure and abort on close: not a gateway, the floor for any relay on Sluice's HTTP stack",
+  ),
+  httpFloorTarget('http-floor-tls', true, false, 'the HTTP floor to the TLS upstream, over h2 (undici `allowH2`): the floor under `sluice-tls`'),
+  httpFloorTarget('h2-floor', true, true, "the HTTP floor on node:http2 (cleartext h2 clients) to the TLS upstream over h2: the floor under `sluice-h2`"),
   {
     name: 'tcp-proxy',
     description: 'a byte-copying TCP proxy in Node (`net` sockets piped both ways): not a gateway, the floor under any Node relay on this machine',
     unavailableReason: () => undefined,
     async launch(options) {
       const port = await freePort();
-      const environment = { OPENAI_BASE_URL: options.upstreamBaseUrl, PORT: String(port), HOST: '127.0.0.1' };
-      const upstreamPath = new URL(options.upstreamBaseUrl).pathname;
+      const environment = { OPENAI_BASE_URL: options.upstream.baseUrl, PORT: String(port), HOST: '127.0.0.1' };
+      const upstreamPath = new URL(options.upstream.baseUrl).pathname;
       const child = await launchProcess(process.execPath, [...(options.nodeFlags ?? []), `${benchDirectory}peers/tcp-proxy/server.ts`], environment, options.logFile, `http://127.0.0.1:${port}${upstreamPath}/models`);
       return { url: `http://127.0.0.1:${port}${upstreamPath}/chat/completions`, headers: {}, dialect: 'openai', pid: child.pid, stop: () => stopChild(child) };
     },

@@ -67,7 +67,7 @@ export async function runCancel(context: BenchContext): Promise<ScenarioReport> 
         kind: 'streams',
         url: running.url,
         headers: running.headers,
-        dialect: running.dialect,
+        dialect: running.dialect, http2: running.http2,
         model: formatStreamModel(spec),
         streamIdPrefix: `cancel-${target.name}`,
         expectedEvents: countEvents(spec),

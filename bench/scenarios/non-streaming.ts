@@ -27,7 +27,7 @@ export async function runNonStreaming(context: BenchContext): Promise<ScenarioRe
   // not be paced by the fake upstream where the peers get one JSON body at once.
   const model = formatStreamModel({ tokens: 50, tokensPerSecond: 1_000_000, tokensPerEvent: 50, firstTokenDelayMs: 0, record: 'none' });
   const results = new Map<TargetName, Level[] | Error>();
-  for (const target of scenarioTargets(context)) {
+  for (const target of scenarioTargets(context, 'non-streaming')) {
     // Sluice's events endpoint always streams.
     if (target.name === 'sluice-events') continue;
     context.progress(`non-streaming: ${target.name}`);
@@ -36,7 +36,7 @@ export async function runNonStreaming(context: BenchContext): Promise<ScenarioRe
       for (const concurrency of concurrencies) {
         const { result, usage } = await measureJob<RequestsResult>(context.load, running.pid, {
           kind: 'requests', url: running.url, headers: running.headers,
-        dialect: running.dialect, model, streamIdPrefix: `json-${target.name}-${concurrency}`,
+        dialect: running.dialect, http2: running.http2, model, streamIdPrefix: `json-${target.name}-${concurrency}`,
           concurrency, warmupMs: context.quick ? 300 : 1000, durationMs,
         });
         const failures = Object.entries(result.failures).map(([reason, count]) => `${count} ${reason}`).join(', ');

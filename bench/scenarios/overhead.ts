@@ -46,12 +46,12 @@ export async function runOverhead(context: BenchContext): Promise<ScenarioReport
   // all of them rather than on whichever ran at that moment.
   const rounds = context.quick ? 1 : 5;
   const streamsPerRound = context.quick ? 30 : 45;
-  const warmupStreams = context.quick ? 300 : 1000;
+  const warmupStreams = context.quick ? 100 : 1000;
   const job = (name: TargetName, running: RunningTarget, prefix: string, streams: number, tokens: number): StreamsJob => ({
     kind: 'streams',
     url: running.url,
     headers: running.headers,
-    dialect: running.dialect,
+    dialect: running.dialect, http2: running.http2,
     model: formatStreamModel({ ...spec, tokens }),
     streamIdPrefix: `overhead-${name}-${prefix}`,
     expectedEvents: countEvents({ ...spec, tokens }),

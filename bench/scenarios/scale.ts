@@ -42,7 +42,7 @@ export async function runScale(context: BenchContext): Promise<ScenarioReport> {
         context.load,
         running.pid,
         { kind: 'hold', url: running.url, headers: running.headers,
-        dialect: running.dialect, model, streamIdPrefix: `scale-${target.name}`, count: streams, openPerSecond, openTimeoutMs, holdMs },
+        dialect: running.dialect, http2: running.http2, model, streamIdPrefix: `scale-${target.name}`, count: streams, openPerSecond, openTimeoutMs, holdMs },
         (_label, readUsage) => {
           sampling = sleep(holdMs / 2).then(() => {
             held = readUsage?.();

@@ -33,14 +33,14 @@ export async function runSlowClients(context: BenchContext): Promise<ScenarioRep
   // fill the megabytes of loopback socket buffers early in the stall.
   const spec: StreamSpec = { tokens: 50_000_000, tokensPerSecond: 1_000_000, tokensPerEvent: 1000, firstTokenDelayMs: 0, record: 'summary' };
   const rows = new Map<TargetName, SlowClientRow | Error>();
-  for (const target of scenarioTargets(context)) {
+  for (const target of scenarioTargets(context, 'slow-clients')) {
     context.progress(`slow clients: ${target.name}`);
     rows.set(target.name, await withTarget(context, target, 'slow-clients', { sendTimeoutMs }, async (running) => {
       const { result, usage } = await measureJob<StreamsResult>(context.load, running.pid, {
         kind: 'streams',
         url: running.url,
         headers: running.headers,
-        dialect: running.dialect,
+        dialect: running.dialect, http2: running.http2,
         model: formatStreamModel(spec),
         streamIdPrefix: `slow-${target.name}`,
         expectedEvents: countEvents(spec),

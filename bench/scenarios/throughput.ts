@@ -15,10 +15,10 @@ import { countEvents, formatStreamModel, type StreamSpec } from '../stream-spec.
 import type { RunningTarget, TargetName } from '../targets.ts';
 import { describeEndings, launchLineup, stopLineup, type BenchContext, type HeadlineMetric, type ScenarioReport } from './context.ts';
 
-const ADDED_P99_LIMIT_MS = 5;
-const TOKENS_PER_SECOND = 50;
+export const ADDED_P99_LIMIT_MS = 5;
+export const TOKENS_PER_SECOND = 50;
 
-interface Rung {
+export interface Rung {
   streams: number;
   offeredEventsPerSecond: number;
   relayedEventsPerSecond: number;
@@ -38,7 +38,7 @@ interface TargetLadder {
   stopped: string | undefined;
 }
 
-interface RungPlan {
+export interface RungPlan {
   streams: number;
   spec: StreamSpec;
   rampMs: number;
@@ -47,7 +47,7 @@ interface RungPlan {
 }
 
 /** Runs one rung against one target; CPU of the relay and of the harness is read at the window's marks. */
-async function measureRung(context: BenchContext, name: TargetName, target: RunningTarget, plan: RungPlan): Promise<Rung> {
+export async function measureRung(context: BenchContext, name: TargetName, target: RunningTarget, plan: RungPlan): Promise<Rung> {
   let windowStart: ProcessUsage | undefined;
   let windowEnd: ProcessUsage | undefined;
   const harnessPids = [context.upstream.pid, context.load.pid];
@@ -58,6 +58,7 @@ async function measureRung(context: BenchContext, name: TargetName, target: Runn
     url: target.url,
     headers: target.headers,
     dialect: target.dialect,
+    http2: target.http2,
     model: formatStreamModel(plan.spec),
     streamIdPrefix: `throughput-${plan.spec.tokensPerEvent}-${plan.streams}-${name}`,
     expectedEvents: countEvents(plan.spec),
@@ -99,10 +100,10 @@ function rankRung(rung: Rung): number {
   return (rung.complete ? 0 : 1e9) + rung.latency.p99;
 }
 
-async function warmUp(context: BenchContext, name: TargetName, target: RunningTarget): Promise<void> {
+export async function warmUp(context: BenchContext, name: TargetName, target: RunningTarget): Promise<void> {
   const spec: StreamSpec = { tokens: 10, tokensPerSecond: TOKENS_PER_SECOND, tokensPerEvent: 1, firstTokenDelayMs: 0, record: 'none' };
   await context.load.run({
-    kind: 'streams', url: target.url, headers: target.headers, dialect: target.dialect, model: formatStreamModel(spec),
+    kind: 'streams', url: target.url, headers: target.headers, dialect: target.dialect, http2: target.http2, model: formatStreamModel(spec),
     streamIdPrefix: `throughput-warmup-${name}`, expectedEvents: countEvents(spec), count: 100, concurrency: 50, rampMs: 200, streamTimeoutMs: 30_000,
   });
 }
@@ -126,7 +127,8 @@ export async function runThroughput(context: BenchContext): Promise<ScenarioRepo
   const headlines: HeadlineMetric[] = [];
   try {
     for (const [name, target] of running) await warmUp(context, name, target);
-    for (const tokensPerEvent of [1, 4]) {
+    // Quick runs leave out the several-tokens-per-event ladder: the one-token ladder is the harder of the two.
+    for (const tokensPerEvent of context.quick ? [1] : [1, 4]) {
       const spec: StreamSpec = { tokens: tokensPerStream, tokensPerSecond: TOKENS_PER_SECOND, tokensPerEvent, firstTokenDelayMs: 0, record: 'none' };
       const ladders = new Map<TargetName, TargetLadder>();
       for (const name of running.keys()) ladders.set(name, { rungs: [], bestEventsPerSecond: undefined, stopped: undefined });

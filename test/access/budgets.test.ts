@@ -93,8 +93,8 @@ describe('settling streams that end at random points', () => {
         (async () => {
           const stream = await openStream(`${url}${reader.path}`, { body: { ...reader.body('cut me'), model }, headers: auth });
           assert.equal(stream.status, 200);
-          await eventually(() => stream.raw().length > stopAfterBytes || stream.response.complete, `${stopAfterBytes} bytes of ${reader.name}`);
-          assert.ok(!stream.response.complete, `${reader.name} ended before ${stopAfterBytes} bytes: ${stream.raw().slice(-300)}`);
+          await eventually(() => stream.raw().length > stopAfterBytes || stream.complete(), `${stopAfterBytes} bytes of ${reader.name}`);
+          assert.ok(!stream.complete(), `${reader.name} ended before ${stopAfterBytes} bytes: ${stream.raw().slice(-300)}`);
           stream.destroy();
           expected.set(model, { text: reader.summarize(stream.messages, stream).text, exact: false, estimated: true });
         })(),
@@ -156,7 +156,7 @@ describe('counting tokens as they stream', () => {
     harness.fake.setScenario({ text: long, tokenIntervalMs: 1, tokensPerEvent: 20 });
     const stream = await openStream(`${harness.sluice.url}/v1/chat/stream`, { body: { prompt: 'a long one' }, headers: auth });
     let peak = 0;
-    while (!stream.response.complete) {
+    while (!stream.complete()) {
       peak = Math.max(peak, (await usageOf(key)).current_minute.reserved_tokens);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

@@ -159,7 +159,7 @@ describe('fuzzed failures in the plain-text dialect', () => {
           const summary = plainTextReader.summarize(stream.messages, stream);
           assert.equal(summary.ending, 'error', stream.raw());
           assert.equal(summary.text, tokens.slice(0, afterTokens).join(''));
-          assert.equal(stream.response.complete, false, 'the chunked body was cut, not ended');
+          assert.equal(stream.complete(), false, 'the chunked body was cut, not ended');
         },
       ),
       fuzzParameters(40),

@@ -43,7 +43,7 @@ const errorForms: Record<string, (stream: OpenedStream) => void> = {
     assert.ok(!stream.messages.some((message) => message.data.includes('"type":"finish"')));
   },
   'plain text': (stream) => {
-    assert.equal(stream.response.complete, false, 'the body is cut, never complete');
+    assert.equal(stream.complete(), false, 'the body is cut, never complete');
     assert.match(stream.raw(), /\n\[error [a-z_]+\] .+\n$/);
   },
 };

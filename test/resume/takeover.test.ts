@@ -96,7 +96,7 @@ describe('kill -9 of the instance generating', () => {
         (tail) =>
           new Promise<number>((resolve) => {
             const poll = setInterval(() => {
-              if (tail.messages.some((message) => message.event === 'continued') || tail.response.complete) {
+              if (tail.messages.some((message) => message.event === 'continued') || tail.complete()) {
                 clearInterval(poll);
                 resolve(performance.now());
               }

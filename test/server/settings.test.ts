@@ -25,6 +25,14 @@ test('defaults hold when nothing is set', () => {
   assert.equal(settings.openaiApiKey, undefined);
 });
 
+test('SLUICE_WORKERS takes a count or auto, one worker per core Node sees', async () => {
+  const { availableParallelism } = await import('node:os');
+  assert.equal(loadSettings({}).workers, 1);
+  assert.equal(loadSettings({ SLUICE_WORKERS: '3' }).workers, 3);
+  assert.equal(loadSettings({ SLUICE_WORKERS: 'auto' }).workers, availableParallelism());
+  assert.equal(loadSettings({ SLUICE_CONFIG: configFile({ workers: 'auto' }) }).workers, availableParallelism());
+});
+
 test('the environment wins over the config file, which wins over the default', () => {
   const path = configFile({ heartbeatMs: 500, idleTimeoutMs: 700, models: { fast: 'gpt-4o-mini' } });
   const settings = loadSettings({ SLUICE_CONFIG: path, SLUICE_HEARTBEAT_MS: '250' });
@@ -54,6 +62,11 @@ test('a bad value names the key and what is wrong', () => {
     [{ SLUICE_CONFIG: configFile('{not json') }, /is not valid JSON/],
     [{ SLUICE_CONFIG: configFile({ heartbeatMS: 5 }) }, /Unknown setting "heartbeatMS" in .*; did you mean "heartbeatMs"\?/],
     [{ SLUICE_CONFIG: configFile({ drainMs: '10s' }) }, /Invalid "drainMs" in .* \(SLUICE_DRAIN_MS\): expected a whole number/],
+    [{ SLUICE_WORKERS: 'many' }, /SLUICE_WORKERS: expected "auto" or a whole number from 1 to 256, got "many"/],
+    [{ SLUICE_FLUSH_MS: '5000' }, /SLUICE_FLUSH_MS: expected a number from 0 to 1000, got 5000/],
+    [{ SLUICE_OPENAI_HTTP2: 'maybe' }, /SLUICE_OPENAI_HTTP2: expected true or false, got "maybe"/],
+    [{ SLUICE_PROVIDERS: '{"local":{"type":"openai-chat","baseUrl":"https://example.com/v1","http2":"yes"}}' }, /provider "local": "http2" must be true or false/],
+    [{ SLUICE_TLS_CERT: 'cert.pem' }, /SLUICE_TLS_CERT is set without SLUICE_TLS_KEY: TLS needs both/],
   ];
   for (const [environment, message] of cases) {
     assert.throws(() => loadSettings(environment), (error: unknown) => error instanceof SettingsError && message.test(error.message), JSON.stringify(environment));
@@ -104,6 +117,15 @@ test('an unknown SLUICE_* variable stops the command with one line on stderr and
     assert.equal(error.code, 1);
     assert.equal(error.stderr, 'sluice: Unknown variable SLUICE_HEARTBAET_MS; did you mean SLUICE_HEARTBEAT_MS? Every SLUICE_* variable must be a setting (sluice --help lists them)\n');
     assert.equal(error.stdout, '');
+    return true;
+  });
+});
+
+test('a TLS file that cannot be read stops startup, naming it', async () => {
+  const environment = { ...process.env, SLUICE_TLS_CERT: '/nonexistent/cert.pem', SLUICE_TLS_KEY: '/nonexistent/key.pem' };
+  await assert.rejects(run(process.execPath, sluiceCommand(), { env: environment }), (error: { code?: number; stderr?: string }) => {
+    assert.equal(error.code, 1);
+    assert.match(error.stderr ?? '', /sluice: Cannot read SLUICE_TLS_CERT file \/nonexistent\/cert.pem: ENOENT/);
     return true;
   });
 });

@@ -266,9 +266,9 @@ export const plainTextReader: DialectReader = {
     const summary = emptySummary();
     const raw = stream.raw();
     // A whole body is an answer; a cut one a failure, whose last line says which.
-    const failure = stream.response.complete ? null : errorLine.exec(raw);
+    const failure = stream.complete() ? null : errorLine.exec(raw);
     summary.text = failure ? raw.slice(0, failure.index) : raw;
-    summary.ending = stream.response.complete ? 'done' : failure ? 'error' : 'none';
+    summary.ending = stream.complete() ? 'done' : failure ? 'error' : 'none';
     summary.errorCode = failure?.[1];
     return summary;
   },

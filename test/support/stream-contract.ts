@@ -5,47 +5,57 @@
  */
 
 import assert from 'node:assert/strict';
-import type { ClientRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordedRequest } from './fake-provider/index.ts';
 import type { DialectReader } from './dialect-readers.ts';
-import { activeTimers, eventually, startHarness, type Harness, type UpstreamKind } from './sluice-harness.ts';
-import { openStream, readStream } from './sse-client.ts';
+import { activeTimers, eventually, startHarness, type ClientProtocol, type Harness, type UpstreamKind } from './sluice-harness.ts';
+import type { OpenOptions, PendingRequest } from './sse-client.ts';
 
 const awkwardText = 'Line one\nline "two" with \\ backslash\r\n한국어 텍스트와 이모지 🚀🌊👩‍💻, then </script><b>html</b> and data: fake\n\nid: 9\n';
 
 /** The upstream socket must close this soon after the client's; generous for a shared, noisy CI machine. */
 const cancelBudgetMs = 250;
 
-function labelOf(reader: DialectReader, upstream: UpstreamKind): string {
-  return upstream === 'openai-chat' ? reader.name : `${reader.name} from ${upstream}`;
+/** How the contract's client reaches Sluice, and Sluice its upstream. */
+export interface ContractTransport {
+  /** @default 'http1' */
+  client?: ClientProtocol;
+  /** The fake upstream over TLS, which Sluice speaks h2 to. @default false */
+  upstreamTls?: boolean;
+  /** A flush budget (SLUICE_FLUSH_MS) for every Sluice the contract starts. @default 0 */
+  flushMs?: number;
+}
+
+function labelOf(reader: DialectReader, upstream: UpstreamKind, { client = 'http1', upstreamTls = false, flushMs = 0 }: ContractTransport): string {
+  const from = upstream === 'openai-chat' && !upstreamTls ? '' : ` from ${upstream}${upstreamTls ? ' over h2 with TLS' : ''}`;
+  const over = client === 'http1' ? '' : ` over ${client === 'h2c' ? 'cleartext h2' : 'h2 with TLS'}`;
+  const budget = flushMs === 0 ? '' : `, flush budget ${flushMs} ms`;
+  return `${reader.name}${from}${over}${budget}`;
 }
 
 /** Text, cancel, in-band errors and backpressure. */
-export function describeStreamContract(reader: DialectReader, upstream: UpstreamKind = 'openai-chat'): void {
-  const label = labelOf(reader, upstream);
+export function describeStreamContract(reader: DialectReader, upstream: UpstreamKind = 'openai-chat', transport: ContractTransport = {}): void {
+  const label = labelOf(reader, upstream, transport);
   /** What the upstream's own in-stream error event becomes: Anthropic's is an overload. */
   const errorEventCode = upstream === 'anthropic-messages' ? 'overloaded' : 'upstream_error';
-  const read = async (url: string, options: Parameters<typeof readStream>[1]) => {
-    const stream = await readStream(url, options);
+  const read = async (options: OpenOptions) => {
+    const stream = await harness.readStream(reader.path, options);
     return { stream, summary: reader.summarize(stream.messages, stream) };
   };
+  let harness: Harness;
 
   describe(`stream contract: ${label}`, () => {
-    let harness: Harness;
     before(async () => {
       // The backpressure test's 24 MB answer comes back whole in the Responses API's final events.
-      harness = await startHarness({ heartbeatMs: 60_000, maxUpstreamEventBytes: 64 * 1_048_576 }, { upstream });
+      harness = await startHarness({ heartbeatMs: 60_000, maxUpstreamEventBytes: 64 * 1_048_576, flushMs: transport.flushMs ?? 0 }, { upstream, ...transport });
     });
     after(() => harness.close());
-
-    const url = (): string => `${harness.sluice.url}${reader.path}`;
 
     test('relays the upstream text exactly, even split at every byte', async () => {
       for (const byteSplit of ['none', 'every-byte'] as const) {
         harness.fake.setScenario({ text: awkwardText, byteSplit, usage: { prompt_tokens: 11, completion_tokens: 22 } });
-        const { stream, summary } = await read(url(), { body: reader.body('hello') });
+        const { stream, summary } = await read({ body: reader.body('hello') });
         assert.equal(stream.status, 200);
         assert.equal(summary.text, awkwardText, `byteSplit ${byteSplit}`);
         assert.equal(summary.ending, 'done');
@@ -64,7 +74,7 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
 
     test('several tokens per upstream event arrive whole', async () => {
       harness.fake.setScenario({ text: 'one two three four five six seven', tokensPerEvent: 3 });
-      const { summary } = await read(url(), { body: reader.body('hi') });
+      const { summary } = await read({ body: reader.body('hi') });
       assert.equal(summary.text, 'one two three four five six seven');
       assert.equal(summary.ending, 'done');
     });
@@ -81,8 +91,8 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
         );
         harness.logs.length = 0;
         const requestsBefore = harness.fake.requests.length;
-        let clientRequest: ClientRequest | undefined;
-        const pending = openStream(url(), { body: reader.body('hi'), onRequest: (request) => (clientRequest = request) });
+        let clientRequest: PendingRequest | undefined;
+        const pending = harness.openStream(reader.path, { body: reader.body('hi'), onRequest: (request) => (clientRequest = request) });
         const upstream = await harness.fake.waitForRequest(requestsBefore);
         let closedAt: number;
         if (moment === 'before upstream headers') {
@@ -109,7 +119,7 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
 
     test('an upstream that cuts the connection mid-stream ends in an error, never in done', async () => {
       harness.fake.setScenario({ text: 'a b c d e f g h', fault: { afterTokens: 3, kind: 'cut' } });
-      const { summary } = await read(url(), { body: reader.body('hi') });
+      const { summary } = await read({ body: reader.body('hi') });
       assert.equal(summary.text, 'a b c ');
       assert.equal(summary.ending, 'error');
       if (reader.carries.errorCode) assert.equal(summary.errorCode, 'upstream_error');
@@ -117,7 +127,7 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
 
     test('garbage from the upstream mid-stream is an error', async () => {
       harness.fake.setScenario({ text: 'a b c d e f', fault: { afterTokens: 2, kind: 'garbage' } });
-      const { summary } = await read(url(), { body: reader.body('hi') });
+      const { summary } = await read({ body: reader.body('hi') });
       assert.equal(summary.text, 'a b ');
       assert.equal(summary.ending, 'error');
       if (reader.carries.errorCode) assert.equal(summary.errorCode, 'upstream_error');
@@ -125,14 +135,14 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
 
     test("the upstream's own error event mid-stream is an error", async () => {
       harness.fake.setScenario({ text: 'a b c d e f', fault: { afterTokens: 2, kind: 'error-event' } });
-      const { summary } = await read(url(), { body: reader.body('hi') });
+      const { summary } = await read({ body: reader.body('hi') });
       assert.equal(summary.ending, 'error');
       if (reader.carries.errorCode) assert.equal(summary.errorCode, errorEventCode);
     });
 
     test('a client that stops reading stops the upstream read', async () => {
       harness.fake.setScenario({ infinite: true, tokens: [`${'z'.repeat(4000)} `] });
-      const stream = await openStream(url(), { body: reader.body('hi'), paused: true });
+      const stream = await harness.openStream(reader.path, { body: reader.body('hi'), paused: true });
       const upstream = await harness.fake.waitForRequest(harness.fake.requests.length - 1);
       const sentWhileStalled = await waitForStall(upstream);
       await sleep(300);
@@ -145,7 +155,7 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
       // More than loopback's socket buffers take (about 10 MB on the client hop), so that the socket pushes back.
       const tokens = Array.from({ length: 6000 }, (_, index) => `${index} ${'z'.repeat(4000)} `);
       harness.fake.setScenario({ tokens });
-      const stream = await openStream(url(), { body: reader.body('hi'), paused: true });
+      const stream = await harness.openStream(reader.path, { body: reader.body('hi'), paused: true });
       const upstream = await harness.fake.waitForRequest(harness.fake.requests.length - 1);
       // Resume only once the socket pushed back all the way to the upstream (slow on a loaded machine).
       const sentWhileStalled = await waitForStall(upstream);
@@ -164,14 +174,14 @@ export function describeStreamContract(reader: DialectReader, upstream: Upstream
 }
 
 /** Heartbeats, content timeouts and the send timeout: each test starts its own Sluice with its own limits. */
-export function describeTimeContract(reader: DialectReader, upstream: UpstreamKind = 'openai-chat'): void {
-  const label = labelOf(reader, upstream);
+export function describeTimeContract(reader: DialectReader, upstream: UpstreamKind = 'openai-chat', transport: ContractTransport = {}): void {
+  const label = labelOf(reader, upstream, transport);
   describe(`stream contract, time: ${label}`, () => {
     test('heartbeats are sent before the first token and between tokens, and do not reset the idle timeout', async () => {
-      const harness = await startHarness({ heartbeatMs: 40, idleTimeoutMs: 400 }, { upstream });
+      const harness = await startHarness({ heartbeatMs: 40, idleTimeoutMs: 400 }, { upstream, ...transport });
       try {
         harness.fake.setScenario({ firstTokenDelayMs: 200, text: 'a b', fault: { afterTokens: 2, kind: 'hang' } });
-        const stream = await readStream(`${harness.sluice.url}${reader.path}`, { body: reader.body('hi') });
+        const stream = await harness.readStream(reader.path, { body: reader.body('hi') });
         const summary = reader.summarize(stream.messages, stream);
         if (reader.heartbeat === undefined) {
           assert.equal(summary.text, 'a b', 'a format without heartbeats sends nothing but the answer');
@@ -194,10 +204,10 @@ export function describeTimeContract(reader: DialectReader, upstream: UpstreamKi
         { settings: { totalTimeoutMs: 300 }, scenario: { infinite: true, tokenIntervalMs: 20 }, reason: 'total_timeout' },
       ];
       for (const { settings, scenario, reason } of cases) {
-        const harness = await startHarness(settings, { upstream });
+        const harness = await startHarness(settings, { upstream, ...transport });
         try {
           harness.fake.setScenario(scenario);
-          const stream = await readStream(`${harness.sluice.url}${reader.path}`, { body: reader.body('hi') });
+          const stream = await harness.readStream(reader.path, { body: reader.body('hi') });
           const summary = reader.summarize(stream.messages, stream);
           assert.equal(summary.ending, 'error', reason);
           if (reader.carries.errorCode) assert.equal(summary.errorCode, 'timeout', reason);
@@ -214,10 +224,10 @@ export function describeTimeContract(reader: DialectReader, upstream: UpstreamKi
     test('a client that reads nothing is cut off at the send timeout, not taken for an idle upstream, and the upstream aborted', async () => {
       // The idle timeout is shorter than the send timeout: while the client's socket is full the upstream is
       // not read, and that silence must not count as the upstream's.
-      const harness = await startHarness({ sendTimeoutMs: 1500, idleTimeoutMs: 600 }, { upstream });
+      const harness = await startHarness({ sendTimeoutMs: 1500, idleTimeoutMs: 600 }, { upstream, ...transport });
       try {
         harness.fake.setScenario({ infinite: true, text: 'x'.repeat(2000) });
-        const stream = await openStream(`${harness.sluice.url}${reader.path}`, { body: reader.body('hi'), paused: true });
+        const stream = await harness.openStream(reader.path, { body: reader.body('hi'), paused: true });
         const upstream = await harness.fake.waitForRequest(0);
         await upstream.socketClosed;
         // The stalled client does not read, so it cannot see the close itself; it just goes away.

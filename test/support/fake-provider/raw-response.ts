@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { FakeResponse, UpstreamTransport } from './upstream-transport.ts';
 import type { Scenario } from './scenario.ts';
 import type { WireWriter } from './wire-writer.ts';
 
@@ -7,9 +7,15 @@ import type { WireWriter } from './wire-writer.ts';
  * them, so each can arrive on its own), then ends, cuts or holds the response: for generated upstream
  * streams that are valid up to a point and then are not.
  */
-export async function sendRawResponse(response: ServerResponse, writer: WireWriter, raw: NonNullable<Scenario['raw']>, headers: Record<string, string>): Promise<void> {
+export async function sendRawResponse(
+  response: FakeResponse,
+  transport: UpstreamTransport,
+  writer: WireWriter,
+  raw: NonNullable<Scenario['raw']>,
+  headers: Record<string, string>,
+): Promise<void> {
   response.writeHead(raw.status ?? 200, { ...(raw.contentType === undefined ? {} : { 'content-type': raw.contentType }), ...headers });
-  response.flushHeaders();
+  (response as FakeResponse & { flushHeaders(): void }).flushHeaders();
   for (const chunk of raw.chunks) {
     if (!(await writer.write(chunk)) || !(await writer.yieldTurn())) return;
   }
@@ -18,8 +24,7 @@ export async function sendRawResponse(response: ServerResponse, writer: WireWrit
       response.end();
       return;
     case 'cut':
-      await new Promise<void>((resolve) => response.socket?.write('', () => resolve()) ?? resolve());
-      response.socket?.destroy();
+      await transport.cut();
       return;
     case 'hang':
       await writer.untilClosed();

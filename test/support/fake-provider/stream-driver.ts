@@ -1,7 +1,7 @@
-import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { EventStream } from './endpoint.ts';
 import type { Scenario } from './scenario.ts';
+import type { FakeResponse, UpstreamTransport } from './upstream-transport.ts';
 import type { WireWriter } from './wire-writer.ts';
 import { writeEndlessLine } from './endless-line.ts';
 
@@ -17,7 +17,8 @@ export interface TokenCounter {
  * Returns when the response ended, was cut, or the client went away.
  */
 export async function driveStream(
-  response: ServerResponse,
+  response: FakeResponse,
+  transport: UpstreamTransport,
   writer: WireWriter,
   stream: EventStream,
   scenario: Scenario,
@@ -29,7 +30,7 @@ export async function driveStream(
   for (const frame of stream.frames) {
     if (writer.closed) return;
     if (fault && frame.phase !== 'head' && counter.tokensSent >= fault.afterTokens) {
-      await breakStream(response, writer, stream, fault);
+      await breakStream(response, transport, writer, stream, fault);
       return;
     }
     if (frame.tokens > 0) {
@@ -48,20 +49,13 @@ export async function driveStream(
   await endResponse(response, counter);
 }
 
-async function breakStream(response: ServerResponse, writer: WireWriter, stream: EventStream, fault: NonNullable<Scenario['fault']>) {
+async function breakStream(response: FakeResponse, transport: UpstreamTransport, writer: WireWriter, stream: EventStream, fault: NonNullable<Scenario['fault']>) {
   const kind = fault.kind;
   switch (kind) {
     case 'cut':
-      // No terminating chunk: the client sees the connection drop mid-body, after the tokens already
-      // written (destroying at once could discard them while still queued in the socket).
-      await new Promise<void>((resolve) => {
-        const socket = response.socket;
-        if (!socket) return resolve();
-        socket.write('', () => {
-          socket.destroy();
-          resolve();
-        });
-      });
+      // No terminating chunk (HTTP/1.1) or END_STREAM (h2): the client sees the body break off after
+      // the tokens already written.
+      await transport.cut();
       return;
     case 'hang':
       await writer.untilClosed();
@@ -80,7 +74,7 @@ async function breakStream(response: ServerResponse, writer: WireWriter, stream:
   }
 }
 
-export function endResponse(response: ServerResponse, counter: TokenCounter): Promise<void> {
+export function endResponse(response: FakeResponse, counter: TokenCounter): Promise<void> {
   return new Promise((resolve) => {
     response.once('close', resolve);
     response.end(() => {

@@ -1,6 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ByteSplit } from './scenario.ts';
+import type { FakeResponse, UpstreamTransport } from './upstream-transport.ts';
 
 /**
  * Writes a response the way a real upstream does, and the way a test needs it to: bytes cut where the
@@ -18,8 +18,8 @@ export interface WireWriter {
   readonly closed: boolean;
 }
 
-export function createWireWriter(response: ServerResponse, byteSplit: ByteSplit = 'none'): WireWriter {
-  let closed = response.destroyed;
+export function createWireWriter(response: FakeResponse, transport: UpstreamTransport, byteSplit: ByteSplit = 'none'): WireWriter {
+  let closed = transport.isClosed();
   const closedPromise = new Promise<void>((resolve) => {
     if (closed) resolve();
     response.once('close', () => {
@@ -64,7 +64,7 @@ export function createWireWriter(response: ServerResponse, byteSplit: ByteSplit 
         if (closed) return false;
         // A turn between pieces lets each one leave as its own TCP segment.
         if (index > 0) await nextTurn();
-        if (!response.write(pieces[index])) await drainOrClose();
+        if (!response.write(pieces[index]!)) await drainOrClose();
       }
       return !closed;
     },

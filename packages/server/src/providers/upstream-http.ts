@@ -1,9 +1,10 @@
 /**
- * The one place Sluice talks HTTP to an upstream: undici `request` on a keep-alive pool, with the
- * stream's AbortSignal attached for the request's whole life, and every pre-first-byte failure mapped
- * to a SluiceError with the status a client should see.
+ * The one place Sluice talks HTTP to an upstream: undici `request` on keep-alive pools (HTTP/1.1, or h2
+ * where a TLS upstream offers it), with the stream's AbortSignal attached for the request's whole life,
+ * and every pre-first-byte failure mapped to a SluiceError with the status a client should see.
  */
 
+import { rootCertificates } from 'node:tls';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { SluiceError } from '@sluice/protocol';
 
@@ -21,9 +22,60 @@ export type UpstreamResponse = Dispatcher.ResponseData;
 const maxErrorBodyBytes = 64 * 1024;
 const upstreamReadBufferBytes = 16 * 1024;
 
-export function createUpstreamPool(): Agent {
-  // Keep-alive connections are reused across streams; an aborted stream's connection is destroyed by undici.
-  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, headersTimeout: 0, bodyTimeout: 0 });
+/**
+ * The upstreams' connections: `http1` opens one per stream in flight (keep-alive, reused after), `http2`
+ * offers h2 by ALPN to TLS upstreams and carries up to 100 streams on each connection (HTTP/1.1 for
+ * upstreams that do not take it, and for `http:` URLs, which have no ALPN).
+ */
+export interface UpstreamPools {
+  http1: Dispatcher;
+  http2: Dispatcher;
+  /** The pool for an upstream: h2 when it is allowed and the URL is `https:`. */
+  forUpstream(baseUrl: string, allowHttp2: boolean): Dispatcher;
+  close(): Promise<void>;
+}
+
+export interface UpstreamPoolOptions {
+  /** PEM certificates trusted for upstream TLS besides Node's own roots (a private CA, a test's). */
+  extraCa?: Buffer;
+}
+
+/**
+ * An h2 stream's flow-control window: what one stream's upstream may send before Sluice reads it, so
+ * the most a stalled client makes Sluice hold from an h2 upstream (undici's default is 256 KiB).
+ */
+const http2StreamWindowBytes = 64 * 1024;
+/**
+ * The connection's window is at least every stream's window at once (100 streams), so streams stalled
+ * by their clients can never use it up and stall the other streams of their connection.
+ */
+const http2ConnectionWindowBytes = 8 * 1024 * 1024;
+
+export function createUpstreamPools(options: UpstreamPoolOptions = {}): UpstreamPools {
+  // Keep-alive connections are reused across streams; an aborted stream's HTTP/1.1 connection is
+  // destroyed by undici, an aborted h2 stream reset (RST_STREAM) and its connection kept.
+  const common = {
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    ...(options.extraCa === undefined ? {} : { connect: { ca: [...rootCertificates, options.extraCa.toString('utf8')] } }),
+  };
+  // undici 8 offers h2 unless told not to.
+  const http1 = new Agent({ ...common, allowH2: false });
+  const http2 = new Agent({
+    ...common,
+    allowH2: true,
+    h2Options: { maxConcurrentStreams: 100, connectionWindowSize: http2ConnectionWindowBytes, settings: { initialWindowSize: http2StreamWindowBytes } },
+  });
+  return {
+    http1,
+    http2,
+    forUpstream: (baseUrl, allowHttp2) => (allowHttp2 && baseUrl.startsWith('https:') ? http2 : http1),
+    async close() {
+      await Promise.all([http1.close(), http2.close()]);
+    },
+  };
 }
 
 /** Sends the request and resolves once a 2xx status and headers arrived; otherwise throws a SluiceError. */

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from './http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import { matchPath } from './http/match-path.ts';
 import type { ServerState } from './handle-request.ts';
@@ -12,7 +12,7 @@ import { sendJsonError } from './http/send-json.ts';
 /** Which listener a request came in on: the public one, or SLUICE_ADMIN_PORT's. */
 export type Listener = 'public' | 'admin';
 
-type AdminHandler = (state: ServerState, request: IncomingMessage, response: ServerResponse, requestId: string, id: string) => Promise<void>;
+type AdminHandler = (state: ServerState, request: HttpRequest, response: HttpResponse, requestId: string, id: string) => Promise<void>;
 
 const keyRoutes: { pattern: string; methods: Record<string, AdminHandler> }[] = [
   {
@@ -37,7 +37,7 @@ const keyRoutes: { pattern: string; methods: Record<string, AdminHandler> }[] = 
  * without SLUICE_ADMIN_TOKEN it does not exist. Returns false when `url` is none of these (the admin
  * listener answers the rest 404 itself, apart from its probes).
  */
-export async function serveAdminSurface(state: ServerState, request: IncomingMessage, response: ServerResponse, url: URL, requestId: string, listener: Listener): Promise<boolean> {
+export async function serveAdminSurface(state: ServerState, request: HttpRequest, response: HttpResponse, url: URL, requestId: string, listener: Listener): Promise<boolean> {
   const { pathname } = url;
   const isMetrics = pathname === '/metrics';
   if (!isMetrics && pathname !== '/admin' && !pathname.startsWith('/admin/')) return false;
@@ -66,7 +66,7 @@ export async function serveAdminSurface(state: ServerState, request: IncomingMes
 }
 
 /** Dispatches a request of the admin listener: the admin surface and the probes, nothing else. */
-export async function handleAdminRequest(state: ServerState, request: IncomingMessage, response: ServerResponse): Promise<void> {
+export async function handleAdminRequest(state: ServerState, request: HttpRequest, response: HttpResponse): Promise<void> {
   const requestId = requestIdOf(request);
   try {
     const url = new URL(request.url ?? '/', 'http://sluice.invalid');
@@ -80,7 +80,7 @@ export async function handleAdminRequest(state: ServerState, request: IncomingMe
 }
 
 /** Compared as SHA-256 digests, in constant time: equal lengths, and no early exit to time. */
-function requireAdminToken(request: IncomingMessage, response: ServerResponse, adminToken: string): void {
+function requireAdminToken(request: HttpRequest, response: HttpResponse, adminToken: string): void {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
   const given = createHash('sha256').update(match?.[1] ?? '').digest();
   const expected = createHash('sha256').update(adminToken).digest();

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authorityOf, type HttpRequest, type HttpResponse } from './http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import { anthropicErrorBody } from './dialects/anthropic-messages/anthropic-error.ts';
 import { serveAdminSurface } from './handle-admin-request.ts';
@@ -28,7 +28,7 @@ export interface ServerState extends RelayServices {
   startedAt: number;
 }
 
-type Handler = (state: ServerState, request: IncomingMessage, response: ServerResponse, url: URL, requestId: string, params: PathParams) => unknown;
+type Handler = (state: ServerState, request: HttpRequest, response: HttpResponse, url: URL, requestId: string, params: PathParams) => unknown;
 
 /** Every route: path → method → handler. */
 const routes: Record<string, Record<string, Handler>> = {
@@ -122,13 +122,14 @@ const probePaths = new Set(['/healthz', '/readyz']);
  * Dispatches one request. Anything a handler throws is normalized here, once: the client gets a JSON
  * error with the right status and never a stack trace; the log keeps the cause.
  */
-export async function handleRequest(state: ServerState, request: IncomingMessage, response: ServerResponse): Promise<void> {
+export async function handleRequest(state: ServerState, request: HttpRequest, response: HttpResponse): Promise<void> {
   const requestId = requestIdOf(request);
   let route = '';
   try {
     const url = new URL(request.url ?? '/', 'http://sluice.invalid');
-    if (!probePaths.has(url.pathname) && !isHostAllowed(request.headers.host, state.settings.allowedHosts)) {
-      throw new SluiceError('forbidden', `Host ${JSON.stringify(request.headers.host ?? '')} is not one this server answers to (SLUICE_ALLOWED_HOSTS)`);
+    const authority = authorityOf(request);
+    if (!probePaths.has(url.pathname) && !isHostAllowed(authority, state.settings.allowedHosts)) {
+      throw new SluiceError('forbidden', `Host ${JSON.stringify(authority ?? '')} is not one this server answers to (SLUICE_ALLOWED_HOSTS)`);
     }
     if (state.access.answerCors(request, response)) return;
     if (await serveAdminSurface(state, request, response, url, requestId, 'public')) return;

@@ -1,21 +1,21 @@
-import { createServer, type Server } from 'node:http';
-import { Server as NetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DestinationStream } from 'pino';
 import { createModelRouter } from '../pipeline/route-model.ts';
 import { StreamAbort } from '../pipeline/stream-abort.ts';
 import { createDemoProvider, demoModelName } from '../providers/demo/demo-provider.ts';
-import { createUpstreamPool } from '../providers/upstream-http.ts';
+import { createUpstreamPools } from '../providers/upstream-http.ts';
 import { configuredSecrets } from './config/configured-secrets.ts';
 import { createProviders } from './config/create-providers.ts';
 import { createAccessControl } from './access/access-control.ts';
 import { openAccessRefusal } from './access/open-access.ts';
 import { startAdminListener, type AdminListener } from './admin-listener.ts';
 import { createLazyRetrievalStore } from './config/lazy-retrieval-store.ts';
+import { readTlsIdentity, readUpstreamCa } from './config/read-tls-files.ts';
 import { loadSettings, SettingsError, type Settings } from './config/settings.ts';
 import { handleRequest, type ServerState } from './handle-request.ts';
-import { answerClientError } from './http/answer-client-error.ts';
 import { applyConnectionLimits } from './http/apply-connection-limits.ts';
+import { createListener } from './http/create-listener.ts';
 import { toListenError } from './listen-error.ts';
 import { containStrayErrors } from './observability/contain-stray-errors.ts';
 import { createRedactor } from './observability/create-redactor.ts';
@@ -38,13 +38,20 @@ export interface StartOptions {
    * Sluice keeps its own process policy by default.
    */
   containStrayErrors?: boolean;
+  /**
+   * This process is worker number `workerId` of several that Sluice's primary process started
+   * (SLUICE_WORKERS): its log lines say so, and without Redis its hub asks the others, through the
+   * primary, for streams it does not hold.
+   */
+  workerId?: number;
 }
 
 export interface SluiceInstance {
-  /** e.g. http://127.0.0.1:8787 */
+  /** e.g. http://127.0.0.1:8787, or https://… with TLS. */
   readonly url: string;
   readonly port: number;
   readonly settings: Settings;
+  /** The server listening on the port: HTTP/1.1 (h2 with prior knowledge is handed over from it), or TLS. */
   readonly server: Server;
   readonly logger: Logger;
   /** The admin listener's URL (`/metrics`, `/admin/keys`) when SLUICE_ADMIN_PORT is set. */
@@ -74,9 +81,10 @@ export interface SluiceInstance {
 export async function startSluice(overrides: Partial<Settings> = {}, options: StartOptions = {}): Promise<SluiceInstance> {
   const settings = loadSettings(options.environment ?? {}, overrides);
   const redact = createRedactor(configuredSecrets(settings));
-  const logger = createLogger(settings.logLevel, options.logDestination, redact);
-  const pool = createUpstreamPool();
-  const { providers, defaultProvider, defaultModel } = createProviders(settings, pool);
+  const tls = readTlsIdentity(settings);
+  const logger = createLogger(settings.logLevel, options.logDestination, redact, options.workerId === undefined ? {} : { worker: options.workerId });
+  const pools = createUpstreamPools({ extraCa: readUpstreamCa(settings) });
+  const { providers, defaultProvider, defaultModel } = createProviders(settings, pools);
   const demoMode = defaultProvider === undefined;
   const demo = createDemoProvider({ tokensPerSecond: settings.demoTokensPerSecond, firstTokenDelayMs: settings.demoFirstTokenDelayMs });
   const effectiveSettings: Settings = { ...settings, defaultModel: settings.defaultModel || (defaultModel ?? demoModelName) };
@@ -86,7 +94,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   const open = !access.directory.required();
   const refusal = open ? openAccessRefusal(effectiveSettings) : undefined;
   if (refusal !== undefined) {
-    await Promise.all([access.close(), pool.close()]);
+    await Promise.all([access.close(), pools.close()]);
     throw new SettingsError(refusal);
   }
   // Loaded only when configured: without an endpoint no OpenTelemetry code runs at all.
@@ -110,9 +118,14 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     }),
     streams,
     // Called only once the server runs, after `state` exists: a stream taken over from a dead instance.
-    hub: await createStreamHub(effectiveSettings, logger, (orphan) => {
-      takeOverStream(state, orphan).catch((error: unknown) => logger.error({ stream_id: orphan.meta.streamId, err: error }, 'taking over a stream failed'));
-    }),
+    hub: await createStreamHub(
+      effectiveSettings,
+      logger,
+      (orphan) => {
+        takeOverStream(state, orphan).catch((error: unknown) => logger.error({ stream_id: orphan.meta.streamId, err: error }, 'taking over a stream failed'));
+      },
+      options.workerId,
+    ),
     retrieval: createLazyRetrievalStore(effectiveSettings, logger),
     telemetry,
     redact,
@@ -122,7 +135,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
   };
   const releaseStrayErrors = options.containStrayErrors ? containStrayErrors(logger, state.metrics) : undefined;
   const closeServices = async (): Promise<void> => {
-    await pool.close();
+    await pools.close();
     await access.close();
     await state.hub.close();
     await state.retrieval.close();
@@ -130,11 +143,9 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     releaseStrayErrors?.();
     state.eventLoopLag[Symbol.dispose]();
   };
-  const server = createServer({ noDelay: true }, (request, response) => {
-    void handleRequest(state, request, response);
-  });
+  const listener = createListener((request, response) => void handleRequest(state, request, response), tls);
+  const server = listener.server;
   applyConnectionLimits(server, settings);
-  server.on('clientError', answerClientError);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -168,14 +179,13 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
       state.draining = true;
       // With a shared hub, clients resume on another instance while the generations go on here.
       if (state.hub.shared) streams.sendReadersElsewhere();
-      // Stop accepting connections but keep the keep-alive ones already open (http.Server#close would
-      // drop them): a load balancer's next probe on them reads the 503 of /readyz, and any other
-      // request a 503 `shutting_down` with `connection: close`.
-      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      // A load balancer's next probe on a keep-alive connection reads the 503 of /readyz, and any other
+      // request a 503 `shutting_down` with `connection: close`; h2 clients get a GOAWAY.
+      const closed = listener.stopAccepting();
       if (streams.size > 0 && drainMs > 0) await Promise.race([streams.whenEmpty(), sleep(drainMs)]);
       streams.abortAll(new StreamAbort('shutdown', 'Sluice is shutting down; reconnect to another instance'));
       await Promise.race([streams.whenEmpty(), sleep(1000)]);
-      server.closeAllConnections();
+      listener.closeAll();
       await closed;
       await admin?.close();
       await closeServices();
@@ -183,7 +193,7 @@ export async function startSluice(overrides: Partial<Settings> = {}, options: St
     })());
 
   return {
-    url: `http://${host}:${port}`,
+    url: `${listener.secure ? 'https' : 'http'}://${host}:${port}`,
     port,
     settings: effectiveSettings,
     server,

@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/protocol';
+import { type ErrorPart, SluiceError } from '@sluice/protocol';
 
 // The errors a hub gives readers; before a response's first byte each is the HTTP status the client gets.
 
@@ -16,3 +16,11 @@ export function fellBehind(sequence: number, firstKeptSequence: number, maxEntri
 export function storeUnavailable(cause: unknown): SluiceError {
   return new SluiceError('overloaded', 'The shared stream store (Redis) is unavailable; retry shortly', { cause });
 }
+
+/** What a reader gets when the instance (or worker) generating its stream stopped before the end. */
+export const ownerLostPart: ErrorPart = {
+  type: 'error',
+  code: 'internal',
+  message: 'The instance generating this stream stopped before it finished; ask again',
+  retryable: true,
+};

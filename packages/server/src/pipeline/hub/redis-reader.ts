@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { type ErrorPart, isTerminalPart, SluiceError, type StreamMeta } from '@sluice/protocol';
 import type { HubEntry } from './hub-entry.ts';
-import { fellBehind, storeUnavailable, unknownStream } from './hub-errors.ts';
+import { fellBehind, ownerLostPart, storeUnavailable, unknownStream } from './hub-errors.ts';
 import { entryId, parseEntries, parseEntry, resultsOf, type StreamKeys } from './redis-keys.ts';
 import type { HubReader } from './stream-hub.ts';
 
@@ -70,12 +70,6 @@ export async function endOrphanedStream(redis: Redis, keys: StreamKeys, afterSeq
   }
 }
 
-export const ownerLostPart: ErrorPart = {
-  type: 'error',
-  code: 'internal',
-  message: 'The instance generating this stream stopped before it finished; ask again',
-  retryable: true,
-};
 
 /**
  * Tails a stream in Redis: a blocking `XREAD` on a connection of its own (a blocked connection can do

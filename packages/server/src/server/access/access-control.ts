@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { type ChatRequest, SluiceError, type StreamMeta, type Usage } from '@sluice/protocol';
 import { type Admission, AdmissionRefused, admitChat, type AdmissionServices, openAdmission } from '../../pipeline/access/admit-chat.ts';
 import { createMemoryRateLimiter } from '../../pipeline/access/memory-rate-limiter.ts';
@@ -27,21 +27,21 @@ export interface AccessControl {
   /** The limiter behind tokens and requests per minute (Redis with REDIS_URL, else memory). */
   readonly limiter: RateLimiter;
   /** SLUICE_CORS_ORIGINS: true when it answered the request (a preflight); see `createCors`. */
-  answerCors(request: IncomingMessage, response: ServerResponse): boolean;
+  answerCors(request: HttpRequest, response: HttpResponse): boolean;
   /**
    * Who sends `request`, remembered for this response. Throws 401 when keys are required and the
    * credential is missing, unknown, revoked or expired. Takes the stream token out of `url`, so that no
    * route ever sees it.
    */
-  authenticate(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void>;
+  authenticate(request: HttpRequest, response: HttpResponse, url: URL): Promise<void>;
   /** The key `authenticate` found for this response; undefined in open mode. */
-  keyOf(response: ServerResponse): ClientKeyRecord | undefined;
+  keyOf(response: HttpResponse): ClientKeyRecord | undefined;
   /** The access stage of a chat: see `admitChat`. Sets the rate-limit headers on the response, refused or not. */
-  admit(response: ServerResponse, request: ChatRequest, promptCharacters: number): Promise<Admission>;
+  admit(response: HttpResponse, request: ChatRequest, promptCharacters: number): Promise<Admission>;
   /** Settles an admission in the background (shutdown waits for it): never throws, logs a failure. */
   settle(admission: Admission, usage: Usage | undefined, model: string): void;
   /** False when the stream belongs to another key: the caller must get the 404 of an unknown stream. */
-  mayUseStream(response: ServerResponse, meta: StreamMeta): boolean;
+  mayUseStream(response: HttpResponse, meta: StreamMeta): boolean;
   /** Waits for pending settles, then closes the store and the limiter. */
   close(): Promise<void>;
 }
@@ -61,10 +61,10 @@ export async function createAccessControl(settings: Settings, logger: Logger, me
     spendOf: directory.spendOf,
     charge: directory.charge,
   };
-  const callers = new WeakMap<ServerResponse, ClientKeyRecord>();
+  const callers = new WeakMap<HttpResponse, ClientKeyRecord>();
   const settling = new Set<Promise<void>>();
 
-  const refuse = (response: ServerResponse, reason: 'missing' | 'invalid' | 'revoked' | 'expired', message: string): never => {
+  const refuse = (response: HttpResponse, reason: 'missing' | 'invalid' | 'revoked' | 'expired', message: string): never => {
     metrics.authFailures.inc({ reason });
     response.setHeader('www-authenticate', 'Bearer realm="sluice"');
     throw new SluiceError('unauthorized', message);

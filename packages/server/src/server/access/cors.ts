@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import { sendJsonError } from '../http/send-json.ts';
 
@@ -42,7 +42,7 @@ const exposedHeaders = [
  * `Access-Control-Allow-Origin` on the response before any head is written, so that streams, JSON and
  * errors all carry it. Credentials travel in headers, not cookies: no `Allow-Credentials`.
  */
-export function createCors(origins: readonly string[]): (request: IncomingMessage, response: ServerResponse) => boolean {
+export function createCors(origins: readonly string[]): (request: HttpRequest, response: HttpResponse) => boolean {
   const any = origins.includes('*');
   const allowed = new Set(origins);
   return (request, response) => {

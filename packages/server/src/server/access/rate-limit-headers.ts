@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../http/http-types.ts';
 import type { RateLimitState } from '../../pipeline/access/rate-limiter.ts';
 
 /**
@@ -6,7 +6,7 @@ import type { RateLimitState } from '../../pipeline/access/rate-limiter.ts';
  * for the limits the key has: set on the response before its head is written, so that a stream's head,
  * a JSON answer and a 429 all carry them.
  */
-export function setRateLimitHeaders(response: ServerResponse, state: RateLimitState | undefined): void {
+export function setRateLimitHeaders(response: HttpResponse, state: RateLimitState | undefined): void {
   if (state === undefined) return;
   const reset = formatResetDuration(state.resetMs);
   if (state.requestsLimit !== null) {

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { HttpRequest } from '../http/http-types.ts';
 
 /** The query parameter of a stream token, for clients that cannot set headers (`EventSource`). */
 export const streamTokenParameter = 'stream_token';
@@ -16,7 +16,7 @@ export type Credential = { kind: 'key'; secret: string } | { kind: 'stream-token
  * own origin (or that carry no `Sec-Fetch-Site`, as non-browser clients): a page on another site cannot
  * spend it.
  */
-export function readCredential(request: IncomingMessage, url: URL): Credential | undefined {
+export function readCredential(request: HttpRequest, url: URL): Credential | undefined {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);

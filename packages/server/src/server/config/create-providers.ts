@@ -1,8 +1,8 @@
-import type { Dispatcher } from 'undici';
 import { createAnthropicMessagesProvider } from '../../providers/anthropic-messages/anthropic-messages-provider.ts';
 import { createOpenAIChatProvider } from '../../providers/openai-chat/openai-chat-provider.ts';
 import { createOpenAIResponsesProvider } from '../../providers/openai-responses/openai-responses-provider.ts';
 import type { Provider } from '../../providers/provider.ts';
+import type { UpstreamPools } from '../../providers/upstream-http.ts';
 import type { ProviderConfig } from './provider-settings.ts';
 import type { Settings } from './settings.ts';
 
@@ -15,24 +15,27 @@ export interface ConfiguredProviders {
   defaultModel: string | undefined;
 }
 
-/** Builds the providers the settings configure, all sharing one keep-alive pool. */
-export function createProviders(settings: Settings, pool: Dispatcher): ConfiguredProviders {
+/** Builds the providers the settings configure, sharing the keep-alive pools: h2 for each https upstream that allows it. */
+export function createProviders(settings: Settings, pools: UpstreamPools): ConfiguredProviders {
   const providers = new Map<string, Provider>();
   if (settings.openaiApiKey !== undefined || settings.openaiBaseUrl !== undefined) {
-    const openai = { baseUrl: settings.openaiBaseUrl ?? 'https://api.openai.com/v1', apiKey: settings.openaiApiKey, pool, maxEventBytes: settings.maxUpstreamEventBytes };
+    const baseUrl = settings.openaiBaseUrl ?? 'https://api.openai.com/v1';
+    const openai = { baseUrl, apiKey: settings.openaiApiKey, pool: pools.forUpstream(baseUrl, settings.openaiHttp2), maxEventBytes: settings.maxUpstreamEventBytes };
     providers.set('openai', createOpenAIChatProvider(openai));
     providers.set('openai-responses', createOpenAIResponsesProvider(openai));
   }
   if (settings.anthropicApiKey !== undefined || settings.anthropicBaseUrl !== undefined) {
-    providers.set('anthropic', createProvider({ type: 'anthropic-messages', baseUrl: settings.anthropicBaseUrl ?? 'https://api.anthropic.com', apiKey: settings.anthropicApiKey }, settings, pool));
+    const anthropic: ProviderConfig = { type: 'anthropic-messages', baseUrl: settings.anthropicBaseUrl ?? 'https://api.anthropic.com', apiKey: settings.anthropicApiKey, http2: settings.anthropicHttp2 };
+    providers.set('anthropic', createProvider(anthropic, settings, pools));
   }
-  for (const [name, config] of Object.entries(settings.providers)) providers.set(name, createProvider(config, settings, pool));
+  for (const [name, config] of Object.entries(settings.providers)) providers.set(name, createProvider(config, settings, pools));
   const defaultProvider = providers.has('openai') ? 'openai' : providers.has('anthropic') ? 'anthropic' : providers.keys().next().value;
   const defaultModel = defaultProvider === undefined ? undefined : defaultProvider === 'anthropic' ? 'claude-haiku-4-5' : 'gpt-4o-mini';
   return { providers, defaultProvider, defaultModel };
 }
 
-function createProvider(config: ProviderConfig, settings: Settings, pool: Dispatcher): Provider {
+function createProvider(config: ProviderConfig, settings: Settings, pools: UpstreamPools): Provider {
+  const pool = pools.forUpstream(config.baseUrl, config.http2 ?? true);
   const maxEventBytes = settings.maxUpstreamEventBytes;
   switch (config.type) {
     case 'openai-chat':

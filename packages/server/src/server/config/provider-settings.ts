@@ -16,6 +16,8 @@ export interface ProviderConfig {
   apiKey?: string;
   /** How a cut answer is continued: `prefill` by default for anthropic-messages, `instruction` for the OpenAI types. */
   continuation?: ContinuationMethod;
+  /** Offer h2 to an `https` upstream (ALPN). @default true */
+  http2?: boolean;
 }
 
 const continuationMethods: readonly ContinuationMethod[] = ['prefill', 'continue-final-message', 'instruction'];
@@ -31,15 +33,16 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 export function checkProviders(value: unknown): Record<string, ProviderConfig> {
-  if (!isPlainObject(value)) throw new Error('expected an object mapping provider names to {"type","baseUrl","apiKey"}');
+  if (!isPlainObject(value)) throw new Error('expected an object mapping provider names to {"type","baseUrl","apiKey","http2"}');
   for (const [name, config] of Object.entries(value)) {
     const where = `provider ${JSON.stringify(name)}`;
     if ((builtInProviderNames as readonly string[]).includes(name)) throw new Error(`${where} is built in; choose another name`);
     if (!isPlainObject(config)) throw new Error(`${where} must be an object`);
-    for (const key of Object.keys(config)) if (!['type', 'baseUrl', 'apiKey', 'continuation'].includes(key)) throw new Error(`${where} has an unknown field "${key}"`);
+    for (const key of Object.keys(config)) if (!['type', 'baseUrl', 'apiKey', 'continuation', 'http2'].includes(key)) throw new Error(`${where} has an unknown field "${key}"`);
     if (!providerTypes.includes(config.type as ProviderType)) throw new Error(`${where}: "type" must be one of ${providerTypes.join(', ')}`);
     if (typeof config.baseUrl !== 'string' || !/^https?:\/\/[^/]/.test(config.baseUrl)) throw new Error(`${where}: "baseUrl" must be an http(s) URL`);
     if (config.apiKey !== undefined && typeof config.apiKey !== 'string') throw new Error(`${where}: "apiKey" must be a string`);
+    if (config.http2 !== undefined && typeof config.http2 !== 'boolean') throw new Error(`${where}: "http2" must be true or false`);
     if (config.continuation !== undefined && !continuationMethods.includes(config.continuation as ContinuationMethod)) {
       throw new Error(`${where}: "continuation" must be one of ${continuationMethods.join(', ')}, got ${JSON.stringify(config.continuation)}`);
     }

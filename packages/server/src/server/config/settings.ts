@@ -5,6 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { defaultMaxEventBytes } from '../../providers/map-sse-stream.ts';
 import { nearestName } from '../nearest-name.ts';
 import { checkCorsOrigins, checkModelPrices, checkSecret } from './access-settings.ts';
@@ -44,6 +45,19 @@ function integer(env: string, defaultValue: number, description: string, minimum
       return check(Number(text));
     },
   };
+}
+
+/** A count of processes, or `auto`: as many as the cores Node sees (`os.availableParallelism()`). */
+function processCount(env: string, description: string): SettingDefinition<number> {
+  const maximum = 256;
+  const check = (value: unknown): number => {
+    if (value === 'auto') return availableParallelism();
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > maximum) {
+      throw new Error(`expected "auto" or a whole number from 1 to ${maximum}, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  return { env, default: 1, description, check, parse: (text) => check(/^\s*\d+\s*$/.test(text) ? Number(text) : text.trim()) };
 }
 
 function string(env: string, defaultValue: string, description: string, pattern?: { test: RegExp; expected: string }): SettingDefinition<string> {
@@ -191,17 +205,22 @@ function corsOrigins(env: string, description: string): SettingDefinition<string
 export const settingDefinitions = {
   port: integer('PORT', 8787, 'TCP port to listen on (0 picks a free one).', 0, 65535),
   host: string('HOST', '127.0.0.1', 'Address to listen on; 0.0.0.0 for all interfaces.'),
+  workers: processCount('SLUICE_WORKERS', 'Worker processes sharing the port (node:cluster), or "auto" for one per core Node sees. A resume or a DELETE works on whichever worker it lands: through Redis when REDIS_URL is set, else through the primary process. SIGTERM drains them all.'),
+  tlsCert: optionalString('SLUICE_TLS_CERT', 'PEM file of the certificate chain to serve TLS with (with SLUICE_TLS_KEY): the port then speaks h2 and HTTP/1.1 over TLS, chosen by ALPN. Without it: cleartext HTTP/1.1 and h2 with prior knowledge.'),
+  tlsKey: optionalString('SLUICE_TLS_KEY', 'PEM file of the private key of SLUICE_TLS_CERT.'),
   openaiApiKey: optionalString('OPENAI_API_KEY', 'Key for the OpenAI-compatible upstream. Without it and without OPENAI_BASE_URL, Sluice serves only the built-in demo model.', true),
   openaiBaseUrl: url('OPENAI_BASE_URL', undefined, 'Base URL of the OpenAI-compatible upstream (OpenAI, vLLM, Ollama, llama.cpp server). Default https://api.openai.com/v1 when a key is set.'),
+  openaiHttp2: boolean('SLUICE_OPENAI_HTTP2', true, 'Offer h2 to the OpenAI upstream when its base URL is https (ALPN picks it; one connection carries up to 100 streams). false keeps HTTP/1.1.'),
   defaultModel: string('SLUICE_DEFAULT_MODEL', '', 'Model used when a request names none. Default: sluice-demo in demo mode, gpt-4o-mini otherwise.'),
   models: modelMap('SLUICE_MODELS', 'Model name map, JSON: {"alias":"upstream-model"}. Unmapped names pass through unchanged; routes see the mapped name.'),
   anthropicApiKey: optionalString('ANTHROPIC_API_KEY', 'Key for Anthropic. With it (or ANTHROPIC_BASE_URL) the "anthropic" provider exists, and claude-* models go to it.', true),
   anthropicBaseUrl: url('ANTHROPIC_BASE_URL', undefined, 'API root of the Anthropic upstream, as the Anthropic SDKs take it. Default https://api.anthropic.com when a key is set.'),
+  anthropicHttp2: boolean('SLUICE_ANTHROPIC_HTTP2', true, 'Offer h2 to the Anthropic upstream when its base URL is https. false keeps HTTP/1.1.'),
   anthropicMaxTokens: integer('SLUICE_ANTHROPIC_MAX_TOKENS', 4096, 'max_tokens sent to Anthropic when a request sets no limit (Anthropic requires one).', 1, 1_000_000),
   providers: json(
     'SLUICE_PROVIDERS',
     {},
-    'More upstreams, JSON: {"<name>":{"type":"openai-chat|openai-responses|anthropic-messages","baseUrl":"...","apiKey":"...","continuation":"prefill|continue-final-message|instruction"}}. continuation: how a cut answer is continued (default prefill for anthropic-messages, instruction otherwise).',
+    'More upstreams, JSON: {"<name>":{"type":"openai-chat|openai-responses|anthropic-messages","baseUrl":"...","apiKey":"...","continuation":"prefill|continue-final-message|instruction","http2":true}}; "http2": false keeps an https upstream on HTTP/1.1. continuation: how a cut answer is continued (default prefill for anthropic-messages, instruction otherwise).',
     '{"local":{"type":"openai-chat","baseUrl":"http://localhost:8000/v1"}}',
     checkProviders,
     true,
@@ -213,6 +232,7 @@ export const settingDefinitions = {
     '{"claude-*":{"provider":"anthropic"}}',
     checkRoutes,
   ),
+  upstreamCaFile: optionalString('SLUICE_UPSTREAM_CA_FILE', 'PEM file of certificates to trust for TLS upstreams besides Node\'s own roots (a private CA).'),
   fallbackBackoffMs: milliseconds('SLUICE_FALLBACK_BACKOFF_MS', 200, 'Wait before a route\'s first fallback, doubling for each one after; a longer upstream retry-after wins.', 0),
   maxRetryAfterMs: milliseconds('SLUICE_MAX_RETRY_AFTER_MS', 10_000, 'Longest upstream retry-after honoured before trying that provider again; a target that must wait longer is skipped.', 0),
   fallbackAfterMs: milliseconds('SLUICE_FALLBACK_AFTER_MS', 15_000, 'While a route has a fallback left, how long an upstream may take to answer before the fallback is tried.'),
@@ -220,6 +240,7 @@ export const settingDefinitions = {
   firstTokenTimeoutMs: milliseconds('SLUICE_FIRST_TOKEN_TIMEOUT_MS', 60_000, 'Longest wait from the request to the first token (upstream headers included).'),
   idleTimeoutMs: milliseconds('SLUICE_IDLE_TIMEOUT_MS', 30_000, 'Longest gap between two tokens. Heartbeats do not reset it.'),
   totalTimeoutMs: milliseconds('SLUICE_TOTAL_TIMEOUT_MS', 600_000, 'Longest total duration of one stream.'),
+  flushMs: integer('SLUICE_FLUSH_MS', 0, 'Flush budget: the most an event may wait so that it leaves with the next ones in one write (0: each as soon as the socket takes it). Events that pile up while a client is busy leave together whatever the budget.', 0, 1000),
   sendTimeoutMs: milliseconds('SLUICE_SEND_TIMEOUT_MS', 30_000, 'A client whose socket takes nothing for this long is cut off and the upstream aborted.'),
   drainMs: milliseconds('SLUICE_DRAIN_MS', 10_000, 'On SIGTERM, how long streams in flight may run before they end with `shutting_down`.', 0),
   allowedHosts: hostList(
@@ -344,6 +365,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env, overr
   checkResumeSettings(settings as Settings, sources);
   checkAdminPort(settings as Settings);
   checkTimeoutSettings(settings as Settings);
+  checkTlsSettings(settings as Settings, sources);
   return settings as Settings;
 }
 
@@ -395,6 +417,13 @@ function checkTimeoutSettings(settings: Settings): void {
   if (settings.headersTimeoutMs > settings.bodyTimeoutMs) {
     throw new SettingsError(`Invalid SLUICE_HEADERS_TIMEOUT_MS: ${settings.headersTimeoutMs} must not be longer than SLUICE_BODY_TIMEOUT_MS (${settings.bodyTimeoutMs})`);
   }
+}
+
+/** A certificate without its key (or a key without its certificate) is a half-made TLS setup: say which half is missing. */
+function checkTlsSettings(settings: Settings, sources: Partial<Record<SettingKey, string>>): void {
+  if ((settings.tlsCert === undefined) === (settings.tlsKey === undefined)) return;
+  const [given, missing] = settings.tlsCert === undefined ? (['tlsKey', 'tlsCert'] as const) : (['tlsCert', 'tlsKey'] as const);
+  throw new SettingsError(`${sources[given] ?? settingDefinitions[given].env} is set without ${settingDefinitions[missing].env}: TLS needs both`);
 }
 
 function checkWith(definition: SettingDefinition<unknown>, value: unknown, where: string): unknown {

@@ -37,7 +37,9 @@ export function applyConnectionLimits(server: NetServer, limits: ConnectionLimit
 
 function capConnectionsPerAddress(server: NetServer, maxPerAddress: number): void {
   const openByAddress = new Map<string, number>();
-  server.on('connection', (socket: Socket) => {
+  // First among the connection's listeners: the server's own (the HTTP parser, or the protocol sniffing of
+  // `createListener`, added before the limits) never sees a socket past the cap.
+  server.prependListener('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '';
     const open = openByAddress.get(address) ?? 0;
     if (open >= maxPerAddress) {

@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import { SluiceError } from '@sluice/protocol';
+import { authorityOf, type HttpRequest } from './http-types.ts';
 import { isOriginAllowed } from './is-origin-allowed.ts';
 
 /**
@@ -11,10 +11,10 @@ import { isOriginAllowed } from './is-origin-allowed.ts';
  * `isOriginAllowed`). A request without `Sec-Fetch-Site` is not a current browser's (curl, an SDK)
  * and passes unless it names a foreign `Origin`. Throws a 403 otherwise.
  */
-export function checkCrossSiteGet(request: IncomingMessage, corsOrigins: readonly string[]): void {
+export function checkCrossSiteGet(request: Pick<HttpRequest, 'headers'>, corsOrigins: readonly string[]): void {
   const origin = request.headers.origin;
   const site = request.headers['sec-fetch-site'];
-  const host = request.headers.host;
+  const host = authorityOf(request);
   if (origin !== undefined && !isOriginAllowed(origin, host, corsOrigins)) throw refused(`a page of ${JSON.stringify(origin)} may not start a generation here`);
   if (site === undefined || site === 'same-origin' || site === 'none') return;
   if (request.headers['sec-fetch-mode'] !== 'cors' || origin === undefined) {

@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import { Http2ServerRequest } from 'node:http2';
+import type { HttpRequest } from './http-types.ts';
 
 /**
  * How much of a body Sluice reads and drops after it answered without reading it (a 413, a 415). A
@@ -9,8 +10,10 @@ import type { IncomingMessage } from 'node:http';
 export const discardLimits = { maxBytes: 4 * 1_048_576, maxMs: 5_000 } as const;
 
 /** True while some of the request's body has yet to arrive or be read. */
-export function hasUnreadBody(request: IncomingMessage): boolean {
+export function hasUnreadBody(request: HttpRequest): boolean {
   if (request.complete || request.destroyed) return false;
+  // h2 frames a body without a length or chunking: there is one unless the request's headers ended its stream.
+  if (request instanceof Http2ServerRequest) return !request.stream.endAfterHeaders;
   return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length']) > 0;
 }
 
@@ -20,7 +23,7 @@ export function hasUnreadBody(request: IncomingMessage): boolean {
  * EPIPE instead of the answer that was already on its way. Resolves true when the body ended, false when
  * the client left, sent more than `discardLimits.maxBytes` or took longer than `discardLimits.maxMs`.
  */
-export function discardRequestBody(request: IncomingMessage): Promise<boolean> {
+export function discardRequestBody(request: HttpRequest): Promise<boolean> {
   if (request.complete) return Promise.resolve(true);
   if (request.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {

@@ -1,7 +1,7 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from './http-types.ts';
 
 /** The 200 head of every streamed response. */
-export function writeEventStreamHead(response: ServerResponse, contentType: string, requestId: string, headers: Readonly<Record<string, string>> = {}): void {
+export function writeEventStreamHead(response: HttpResponse, contentType: string, requestId: string, headers: Readonly<Record<string, string>> = {}): void {
   response.writeHead(200, {
     ...headers,
     'content-type': contentType,

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { HttpRequest } from './http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import { checkJsonDepth } from './check-json-depth.ts';
 
@@ -11,7 +11,7 @@ import { checkJsonDepth } from './check-json-depth.ts';
  * `application/x-www-form-urlencoded` or `multipart/form-data` without asking first, and only those; a
  * JSON content type makes the browser ask (CORS preflight), and Sluice answers no preflight.
  */
-export async function readJsonBody(request: IncomingMessage, maxBodyBytes: number): Promise<Record<string, unknown>> {
+export async function readJsonBody(request: HttpRequest, maxBodyBytes: number): Promise<Record<string, unknown>> {
   const contentType = request.headers['content-type'];
   if (!isJsonMediaType(contentType)) {
     const got = contentType === undefined ? 'no Content-Type' : JSON.stringify(contentType);
@@ -52,7 +52,7 @@ function tooLarge(maxBodyBytes: number): SluiceError {
  * promise per chunk. Past `maxBodyBytes` the request is paused: the answer (`sendJson`) reads and drops
  * the rest.
  */
-function collectBody(request: IncomingMessage, maxBodyBytes: number): Promise<Buffer[]> {
+function collectBody(request: HttpRequest, maxBodyBytes: number): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let receivedBytes = 0;

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from './http-types.ts';
 import { normalizeError, type SluiceError } from '@sluice/protocol';
 import type { Redact } from '../observability/create-redactor.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -12,7 +12,7 @@ import { sendJsonError } from './send-json.ts';
  */
 export function sendFailure(
   { logger, redact }: { logger: Logger; redact: Redact },
-  response: ServerResponse,
+  response: HttpResponse,
   requestId: string,
   error: unknown,
   errorBody?: (error: SluiceError) => unknown,

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { HttpRequest } from '../http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 
 /** A position in a stream: the events after `sequence` are the ones still to send. */
@@ -20,7 +20,7 @@ export function isStreamId(value: string): boolean {
  * header wins: on a reconnect it is newer than a URL the page built earlier. Undefined when neither is
  * given; a malformed id is a 400 naming it.
  */
-export function readLastEventId(request: IncomingMessage, url: URL): StreamPosition | undefined {
+export function readLastEventId(request: HttpRequest, url: URL): StreamPosition | undefined {
   const header = request.headers['last-event-id'];
   const value = typeof header === 'string' && header !== '' ? header : url.searchParams.get('last_event_id');
   if (value === null || value === '') return undefined;

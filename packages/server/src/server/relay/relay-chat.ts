@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../http/http-types.ts';
 import type { Admission } from '../../pipeline/access/admit-chat.ts';
 import { createStreamAccounting, createStreamTally, estimateUsage, overheadMs, type StreamTally } from '../../pipeline/account-stream.ts';
 import { ContentClock } from '../../pipeline/content-clock.ts';
@@ -60,7 +60,7 @@ export interface RelayRequest {
   route: string;
   requestId: string;
   chatRequest: ChatRequest;
-  response: ServerResponse;
+  response: HttpResponse;
   /** Ground the answer in a collection: search before the upstream is opened, stream the `sources` first. */
   retrieval?: RetrievalPlan;
   /**
@@ -109,7 +109,7 @@ async function relayInScope(services: RelayServices, relay: RelayRequest, signal
     sendJsonError(relay.response, refusal, { 'x-request-id': relay.requestId }, relay.errorBody?.(refusal));
     return;
   }
-  using connection = new ClientConnection(relay.response, { sendTimeoutMs: settings.sendTimeoutMs, onGone: abort });
+  using connection = new ClientConnection(relay.response, { sendTimeoutMs: settings.sendTimeoutMs, flushMs: settings.flushMs, onGone: abort });
   let continued: ContinuedStream | undefined;
   // A timeout the route continues ends only the attempt in flight; the next one goes on with the answer.
   using clock = new ContentClock(settings, (reason) => continued?.interrupt(reason) || abort(reason));
@@ -221,7 +221,7 @@ async function writeStream(
   const encoder = dialect.createEncoder(meta, relay.chatRequest);
   const opening = encoder.start();
   // A format that opens with nothing (plain text) still sends its head now, not with the first token.
-  if (opening === '') relay.response.flushHeaders();
+  if (opening === '') connection.flushHead();
   else if (!connection.write(opening) && !(await connection.waitForDrain())) return;
   if (dialect.heartbeat !== undefined) connection.startHeartbeat(dialect.heartbeat, settings.heartbeatMs);
   for await (const batch of parts) {
@@ -235,7 +235,7 @@ async function writeStream(
   }
   if (connection.closed) return;
   if (sendsTrailer) relay.response.addTrailers({ [overheadHeader]: String(round(overheadMs(tally, clock.startedAt))) });
-  relay.response.end();
+  connection.end();
 }
 
 /** Sluice's own added time, in milliseconds: a header on a JSON answer, a trailer on a stream. */

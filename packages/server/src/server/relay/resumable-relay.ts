@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../http/http-types.ts';
 import { StreamAbort } from '../../pipeline/stream-abort.ts';
 import type { HubReader, HubStopReason, StreamHub } from '../../pipeline/hub/stream-hub.ts';
 import type { ChatRequest, StreamMeta, StreamPart } from '@sluice/protocol';
@@ -26,7 +26,7 @@ export interface ResumableRelayServices extends HubReaderServices {
  */
 export async function relayResumable(
   services: ResumableRelayServices,
-  response: ServerResponse,
+  response: HttpResponse,
   meta: StreamMeta,
   parts: AsyncIterable<StreamPart[]>,
   connection: ClientConnection,

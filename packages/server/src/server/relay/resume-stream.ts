@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../http/http-types.ts';
 import { unknownStream } from '../../pipeline/hub/hub-errors.ts';
 import type { HubReader } from '../../pipeline/hub/stream-hub.ts';
 import { SluiceError } from '@sluice/protocol';
@@ -21,7 +21,7 @@ export interface ResumeServices extends ResumableRelayServices {
  */
 export async function resumeStream(
   services: ResumeServices,
-  response: ServerResponse,
+  response: HttpResponse,
   position: StreamPosition & { fromStart: boolean },
   requestId: string,
   route: string,

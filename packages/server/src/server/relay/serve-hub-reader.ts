@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../http/http-types.ts';
 import type { HubEntry } from '../../pipeline/hub/hub-entry.ts';
 import type { HubReader } from '../../pipeline/hub/stream-hub.ts';
 import { type DoneEvent, encodeSseEvent, encodeSseRetry, type ErrorEvent, normalizeError, type SluiceError } from '@sluice/protocol';
@@ -50,7 +50,7 @@ export interface HubReaderFormat {
  */
 export async function serveHubReader(
   services: HubReaderServices,
-  response: ServerResponse,
+  response: HttpResponse,
   reader: HubReader,
   options: { requestId: string; fromStart: boolean; skipThrough?: number; objects?: boolean; format?: HubReaderFormat },
 ): Promise<ReaderOutcome> {
@@ -62,6 +62,7 @@ export async function serveHubReader(
   };
   using connection = new ClientConnection(response, {
     sendTimeoutMs: settings.sendTimeoutMs,
+    flushMs: settings.flushMs,
     onGone: (reason) => end({ kind: reason.reason === 'send_timeout' ? 'send_timeout' : 'client_closed' }),
   });
   using _registration = services.streams.registerReader(() => {
@@ -69,7 +70,7 @@ export async function serveHubReader(
     end({ kind: 'drained' });
   });
   try {
-    if (response.socket === null || response.socket.destroyed) {
+    if (connection.closed) {
       end({ kind: 'client_closed' });
       return outcome;
     }
@@ -91,7 +92,7 @@ export async function serveHubReader(
       const bytes = format.encode(entries);
       if (bytes !== '' && !connection.write(bytes) && !(await connection.waitForDrain())) break;
     }
-    if (!connection.closed) response.end();
+    connection.end();
     return outcome;
   } finally {
     reader.close();

@@ -3,7 +3,7 @@
  * handle-admin-request.ts). A key's secret is in the answer to its creation and nowhere else, ever.
  */
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import { unknownKeyMessage } from '../../keys/key-store.ts';
 import type { AccessControl } from '../access/access-control.ts';
@@ -18,24 +18,24 @@ export interface AdminServices {
 }
 
 /** `POST /admin/keys`: 201 with the key's fields and, this once, its secret as `key`. */
-export async function postKey(services: AdminServices, request: IncomingMessage, response: ServerResponse, requestId: string): Promise<void> {
+export async function postKey(services: AdminServices, request: HttpRequest, response: HttpResponse, requestId: string): Promise<void> {
   const fields = parseNewKey(await readJsonBody(request, services.settings.maxBodyBytes));
   const { record, secret } = await services.access.directory.create(fields);
   sendJson(response, 201, { ...toKeyBody(record), key: secret }, { 'x-request-id': requestId });
 }
 
 /** `GET /admin/keys`: every key, revoked ones included, oldest first. */
-export async function getKeys(services: AdminServices, response: ServerResponse, requestId: string): Promise<void> {
+export async function getKeys(services: AdminServices, response: HttpResponse, requestId: string): Promise<void> {
   const keys = await services.access.directory.list();
   sendJson(response, 200, { object: 'list', data: keys.map(toKeyBody) }, { 'x-request-id': requestId });
 }
 
-export async function getKey(services: AdminServices, response: ServerResponse, id: string, requestId: string): Promise<void> {
+export async function getKey(services: AdminServices, response: HttpResponse, id: string, requestId: string): Promise<void> {
   sendJson(response, 200, toKeyBody(await findKey(services, id)), { 'x-request-id': requestId });
 }
 
 /** `PATCH /admin/keys/{id}`: changes the fields given; null clears a limit. */
-export async function patchKey(services: AdminServices, request: IncomingMessage, response: ServerResponse, id: string, requestId: string): Promise<void> {
+export async function patchKey(services: AdminServices, request: HttpRequest, response: HttpResponse, id: string, requestId: string): Promise<void> {
   const changes = parseKeyChanges(await readJsonBody(request, services.settings.maxBodyBytes));
   const record = await services.access.directory.update(id, changes);
   if (record === undefined) throw unknownKey(id);
@@ -43,14 +43,14 @@ export async function patchKey(services: AdminServices, request: IncomingMessage
 }
 
 /** `DELETE /admin/keys/{id}`: revokes the key (it stays listed, with `revoked_at`); its requests get 401 from then on. */
-export async function deleteKey(services: AdminServices, response: ServerResponse, id: string, requestId: string): Promise<void> {
+export async function deleteKey(services: AdminServices, response: HttpResponse, id: string, requestId: string): Promise<void> {
   const record = await services.access.directory.revoke(id);
   if (record === undefined) throw unknownKey(id);
   sendJson(response, 200, toKeyBody(record), { 'x-request-id': requestId });
 }
 
 /** `GET /admin/keys/{id}/usage`: what the key spent over its life, by model, and where it stands in the current minute. */
-export async function getKeyUsage(services: AdminServices, response: ServerResponse, id: string, requestId: string): Promise<void> {
+export async function getKeyUsage(services: AdminServices, response: HttpResponse, id: string, requestId: string): Promise<void> {
   const key = await findKey(services, id);
   const [byModel, minute] = await Promise.all([services.access.directory.usageOf(id), services.access.limiter.current(id)]);
   // Totals from the rows by model, read in one query, so that they agree with each other.

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { sluiceEventsDialect } from '../dialects/sluice/sluice-egress.ts';
 import { decodeSluiceStreamBody, decodeSluiceStreamQuery } from '../dialects/sluice/sluice-ingress.ts';
 import { checkCrossSiteGet } from '../http/check-cross-site-get.ts';
@@ -15,7 +15,7 @@ const route = '/v1/chat/stream';
  * alive through a disconnect. A request carrying `Last-Event-ID` resumes instead: it never starts a
  * second generation.
  */
-export async function postChatStream(services: RelayServices, request: IncomingMessage, response: ServerResponse, url: URL, requestId: string): Promise<void> {
+export async function postChatStream(services: RelayServices, request: HttpRequest, response: HttpResponse, url: URL, requestId: string): Promise<void> {
   const position = readLastEventId(request, url);
   if (position !== undefined) return resumeStream(services, response, { ...position, fromStart: false }, requestId, route);
   const body = await readJsonBody(request, services.settings.maxBodyBytes);
@@ -29,7 +29,7 @@ export async function postChatStream(services: RelayServices, request: IncomingM
  * unless `resumable=0`. The EventSource's own reconnect (`Last-Event-ID` header, same URL) resumes the
  * stream; it never starts a second generation.
  */
-export async function getChatStream(services: RelayServices, request: IncomingMessage, url: URL, response: ServerResponse, requestId: string): Promise<void> {
+export async function getChatStream(services: RelayServices, request: HttpRequest, url: URL, response: HttpResponse, requestId: string): Promise<void> {
   const position = readLastEventId(request, url);
   if (position !== undefined) return resumeStream(services, response, { ...position, fromStart: false }, requestId, route);
   checkCrossSiteGet(request, services.settings.corsOrigins);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import { plainTextDialect } from '../dialects/plain-text/plain-text-egress.ts';
 import { decodeSluiceStreamBody, decodeSluiceStreamQuery } from '../dialects/sluice/sluice-ingress.ts';
@@ -9,7 +9,7 @@ import { relayChat, type RelayServices } from '../relay/relay-chat.ts';
 const route = '/v1/chat/text';
 
 /** `POST /v1/chat/text`: the Sluice request body (`prompt` or `messages`, `model`, sampling), the answer as plain text. */
-export async function postChatText(services: RelayServices, request: IncomingMessage, response: ServerResponse, requestId: string): Promise<void> {
+export async function postChatText(services: RelayServices, request: HttpRequest, response: HttpResponse, requestId: string): Promise<void> {
   const { chatRequest, resumable, retrieval } = decodeSluiceStreamBody(await readJsonBody(request, services.settings.maxBodyBytes), services.settings.defaultModel);
   if (resumable) throw notResumable();
   if (retrieval !== undefined) throw noSources('retrieval');
@@ -17,7 +17,7 @@ export async function postChatText(services: RelayServices, request: IncomingMes
 }
 
 /** `GET /v1/chat/text?prompt=...&model=...`: the same, for `curl -N` and a browser address bar. */
-export async function getChatText(services: RelayServices, request: IncomingMessage, url: URL, response: ServerResponse, requestId: string): Promise<void> {
+export async function getChatText(services: RelayServices, request: HttpRequest, url: URL, response: HttpResponse, requestId: string): Promise<void> {
   checkCrossSiteGet(request, services.settings.corsOrigins);
   if (url.searchParams.has('resumable')) throw notResumable();
   if (url.searchParams.has('collection')) throw noSources('collection');

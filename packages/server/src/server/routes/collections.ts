@@ -4,7 +4,7 @@
  * the same things with the same words. Bodies and answers use snake_case, like the rest of the API.
  */
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { wasEnded, type HttpRequest, type HttpResponse } from '../http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import type { CollectionSummary, DocumentInput, DocumentSummary } from '../../retrieval/document.ts';
 import { assertCollectionName } from '../../retrieval/retrieval-limits.ts';
@@ -32,20 +32,20 @@ export async function findStoreOf(services: CollectionServices, collection: stri
 }
 
 /** `GET /v1/collections`: every collection, ordered by name. */
-export async function getCollections(services: CollectionServices, response: ServerResponse, requestId: string): Promise<void> {
+export async function getCollections(services: CollectionServices, response: HttpResponse, requestId: string): Promise<void> {
   const store = await services.retrieval.find();
   const collections = store === undefined ? [] : await store.listCollections();
   sendJson(response, 200, { collections: collections.map(toCollectionBody) }, { 'x-request-id': requestId });
 }
 
 /** `GET /v1/collections/{name}`: one collection's counts. */
-export async function getCollection(services: CollectionServices, response: ServerResponse, name: string, requestId: string): Promise<void> {
+export async function getCollection(services: CollectionServices, response: HttpResponse, name: string, requestId: string): Promise<void> {
   const collection = await (await findStoreOf(services, name)).getCollection(name);
   sendJson(response, 200, toCollectionBody(collection), { 'x-request-id': requestId });
 }
 
 /** `DELETE /v1/collections/{name}`: the collection with all its documents. */
-export async function deleteCollection(services: CollectionServices, response: ServerResponse, name: string, requestId: string): Promise<void> {
+export async function deleteCollection(services: CollectionServices, response: HttpResponse, name: string, requestId: string): Promise<void> {
   await (await findStoreOf(services, name)).deleteCollection(name);
   sendJson(response, 200, { name, deleted: true }, { 'x-request-id': requestId });
 }
@@ -58,8 +58,8 @@ export async function deleteCollection(services: CollectionServices, response: S
  */
 export async function postDocuments(
   services: CollectionServices,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: HttpRequest,
+  response: HttpResponse,
   name: string,
   requestId: string,
 ): Promise<void> {
@@ -67,13 +67,13 @@ export async function postDocuments(
   const store = await services.retrieval.get();
   const controller = new AbortController();
   const onClose = (): void => {
-    if (!response.writableFinished) controller.abort();
+    if (!wasEnded(response)) controller.abort();
   };
   response.once('close', onClose);
   try {
     // Unchecked here: the store validates every document before it writes anything.
     const result = await store.upsertDocuments(name, documents as DocumentInput[], { signal: controller.signal });
-    if (response.destroyed) return;
+    if (controller.signal.aborted) return;
     const written = result.documents.map((document) => ({ id: document.id, chunk_count: document.chunkCount, replaced: document.replaced }));
     sendJson(response, 200, { collection: name, documents: written }, { 'x-request-id': requestId });
   } finally {
@@ -92,7 +92,7 @@ function documentsOf(body: Record<string, unknown>): unknown {
 }
 
 /** `GET /v1/collections/{name}/documents?limit=100&after=<id>`: a page of documents ordered by id, without their text. */
-export async function getDocuments(services: CollectionServices, response: ServerResponse, url: URL, name: string, requestId: string): Promise<void> {
+export async function getDocuments(services: CollectionServices, response: HttpResponse, url: URL, name: string, requestId: string): Promise<void> {
   const limit = url.searchParams.get('limit');
   const after = url.searchParams.get('after');
   const page = await (await findStoreOf(services, name)).listDocuments(name, {
@@ -109,7 +109,7 @@ export async function getDocuments(services: CollectionServices, response: Serve
 }
 
 /** `DELETE /v1/collections/{name}/documents/{id}` (an id holding `/` is sent as `%2F`). */
-export async function deleteDocument(services: CollectionServices, response: ServerResponse, name: string, id: string, requestId: string): Promise<void> {
+export async function deleteDocument(services: CollectionServices, response: HttpResponse, name: string, id: string, requestId: string): Promise<void> {
   await (await findStoreOf(services, name)).deleteDocument(name, id);
   sendJson(response, 200, { collection: name, id, deleted: true }, { 'x-request-id': requestId });
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { normalizeError } from '@sluice/protocol';
 import { anthropicErrorBody } from '../dialects/anthropic-messages/anthropic-error.ts';
 import { createAnthropicMessageCollector } from '../dialects/anthropic-messages/anthropic-message-collector.ts';
@@ -12,7 +12,7 @@ import { relayChat, type RelayServices } from '../relay/relay-chat.ts';
  * `POST /v1/messages`: Anthropic Messages, streaming or not, from any provider. Every error has
  * Anthropic's shape, a bad request included, so that Anthropic's SDKs raise their own error types.
  */
-export async function postMessages(services: RelayServices, request: IncomingMessage, response: ServerResponse, requestId: string): Promise<void> {
+export async function postMessages(services: RelayServices, request: HttpRequest, response: HttpResponse, requestId: string): Promise<void> {
   let decoded;
   try {
     decoded = decodeAnthropicMessagesRequest(await readJsonBody(request, services.settings.maxBodyBytes));

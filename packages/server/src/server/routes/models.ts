@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../http/http-types.ts';
 import { demoModelName } from '../../providers/demo/demo-provider.ts';
 import { sendJson } from '../http/send-json.ts';
 import type { RelayServices } from '../relay/relay-chat.ts';
@@ -10,7 +10,7 @@ import type { RelayServices } from '../relay/relay-chat.ts';
  * provider the name is routed to first. `created` is when this instance started: Sluice does not know
  * when an upstream made a model.
  */
-export function getModels(services: RelayServices, response: ServerResponse, requestId: string, startedAt: number): void {
+export function getModels(services: RelayServices, response: HttpResponse, requestId: string, startedAt: number): void {
   const { settings } = services;
   const names = new Set([settings.defaultModel, ...Object.keys(settings.models), ...Object.keys(settings.routes).filter((key) => !key.includes('*')), demoModelName]);
   const data = [...names].map((id) => ({ id, object: 'model', created: startedAt, owned_by: services.routeModel(id).targets[0]?.providerName ?? 'sluice' }));

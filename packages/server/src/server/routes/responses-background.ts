@@ -9,7 +9,7 @@
  * first, with the writer that numbered them live, and leaves out the events up to `starting_after`.
  */
 
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from '../http/http-types.ts';
 import { SluiceError, type StreamMeta, type StreamPart } from '@sluice/protocol';
 import type { HubReader } from '../../pipeline/hub/stream-hub.ts';
 import { createResponsesWriter } from '../dialects/openai-responses/responses-egress.ts';
@@ -21,7 +21,7 @@ import { serveHubReader, type HubReaderFormat } from '../relay/serve-hub-reader.
 const idPrefix = 'resp_';
 
 /** How the connection that created a background response is answered: its events, or its object at once. */
-export function serveBackgroundCreator(services: ResumeServices, response: ServerResponse, requestId: string, stream: boolean) {
+export function serveBackgroundCreator(services: ResumeServices, response: HttpResponse, requestId: string, stream: boolean) {
   return async (reader: HubReader): Promise<void> => {
     if (stream) {
       await serveHubReader(services, response, reader, { requestId, fromStart: true, format: responsesFormat(reader.meta, -1) });
@@ -33,7 +33,7 @@ export function serveBackgroundCreator(services: ResumeServices, response: Serve
 }
 
 /** `GET /v1/responses/{id}`: the response object so far, or with `stream=true` its events after `starting_after`. */
-export async function getBackgroundResponse(services: ResumeServices, response: ServerResponse, url: URL, pathId: string, requestId: string): Promise<void> {
+export async function getBackgroundResponse(services: ResumeServices, response: HttpResponse, url: URL, pathId: string, requestId: string): Promise<void> {
   const streamId = streamIdOf(pathId);
   if (url.searchParams.get('stream') !== 'true') {
     const { meta, entries } = await unlessUnknown(services.hub.read(streamId), pathId);
@@ -54,7 +54,7 @@ export async function getBackgroundResponse(services: ResumeServices, response: 
  * `POST /v1/responses/{id}/cancel`: stops the generation at once, wherever it runs, and answers the
  * response object with the partial answer, `status: "cancelled"` (or its final status, if it had ended).
  */
-export async function cancelBackgroundResponse(services: ResumeServices, response: ServerResponse, pathId: string, requestId: string): Promise<void> {
+export async function cancelBackgroundResponse(services: ResumeServices, response: HttpResponse, pathId: string, requestId: string): Promise<void> {
   const streamId = streamIdOf(pathId);
   // With client keys, another key's response is one that does not exist.
   if (services.access.keyOf(response) !== undefined) {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { createResponsesCollector, openaiResponsesDialect } from '../dialects/openai-responses/responses-egress.ts';
 import { decodeResponsesRequest } from '../dialects/openai-responses/responses-ingress.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
@@ -9,7 +9,7 @@ import { serveBackgroundCreator } from './responses-background.ts';
  * `POST /v1/responses`: the OpenAI Responses API, streaming or not, from any provider; with
  * `background: true` it generates through the stream hub (see responses-background.ts).
  */
-export async function postResponses(services: RelayServices, request: IncomingMessage, response: ServerResponse, requestId: string): Promise<void> {
+export async function postResponses(services: RelayServices, request: HttpRequest, response: HttpResponse, requestId: string): Promise<void> {
   const body = await readJsonBody(request, services.settings.maxBodyBytes);
   const { chatRequest, stream, background } = decodeResponsesRequest(body);
   await relayChat(services, {

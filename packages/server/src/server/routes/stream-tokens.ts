@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import { z } from 'zod';
 import type { AccessControl } from '../access/access-control.ts';
@@ -21,7 +21,7 @@ const bodySchema = z.strictObject({ cookie: z.boolean().optional() });
  * chat page sends) the token also comes as an HttpOnly, SameSite=Strict session cookie that lasts
  * SLUICE_SESSION_TTL_MS. Only a key issues tokens: a token cannot renew itself.
  */
-export async function postStreamToken(services: StreamTokenServices, request: IncomingMessage, response: ServerResponse, url: URL, requestId: string): Promise<void> {
+export async function postStreamToken(services: StreamTokenServices, request: HttpRequest, response: HttpResponse, url: URL, requestId: string): Promise<void> {
   const key = services.access.keyOf(response);
   if (key === undefined) throw new SluiceError('bad_request', 'Sluice runs open (no client keys): requests need no stream token');
   if (readCredential(request, url)?.kind !== 'key') {
@@ -38,7 +38,7 @@ export async function postStreamToken(services: StreamTokenServices, request: In
   sendJson(response, 201, { object: 'stream_token', token, key_id: key.id, expires_at: expiresAt.toISOString() }, headers);
 }
 
-function hasBody(request: IncomingMessage): boolean {
+function hasBody(request: HttpRequest): boolean {
   const length = request.headers['content-length'];
   return length === undefined ? request.headers['transfer-encoding'] !== undefined : length !== '0';
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import { sendJson } from '../http/send-json.ts';
 import { isStreamId, readLastEventId } from '../relay/last-event-id.ts';
@@ -15,8 +15,8 @@ const route = '/v1/streams/{id}';
 export async function getStream(
   services: ResumeServices,
   draining: boolean,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: HttpRequest,
+  response: HttpResponse,
   url: URL,
   pathId: string,
   requestId: string,
@@ -33,12 +33,13 @@ export async function getStream(
 }
 
 /**
- * `DELETE /v1/streams/{id}`: stops a resumable stream at once, on whichever instance generates it.
+ * `DELETE /v1/streams/{id}`: stops a resumable stream at once, on whichever instance generates it, and
+ * logs the request with what it found.
  * 200 `cancelled` when it stopped here (or its generating instance was gone), 202 `cancelling` when the
  * instance generating it has been told, 200 `finished` when it had already ended, 404 when unknown.
  * Served while draining too: a cancel must not wait for the drain.
  */
-export async function deleteStream(services: ResumeServices, response: ServerResponse, pathId: string, requestId: string): Promise<void> {
+export async function deleteStream(services: ResumeServices, response: HttpResponse, pathId: string, requestId: string): Promise<void> {
   const streamId = checkStreamId(pathId);
   // With client keys, only the key that started a stream may stop it; another key gets the 404 of an unknown stream.
   if (services.access.keyOf(response) !== undefined) {
@@ -46,6 +47,7 @@ export async function deleteStream(services: ResumeServices, response: ServerRes
     if (meta !== undefined && !services.access.mayUseStream(response, meta)) throw unknown(streamId);
   }
   const status = await services.hub.cancel(streamId);
+  services.logger.info({ request_id: requestId, stream_id: streamId, route, status }, 'stream cancel requested');
   if (status === 'not_found') throw unknown(streamId);
   sendJson(response, status === 'cancelling' ? 202 : 200, { stream_id: streamId, status }, { 'x-request-id': requestId });
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { SluiceError } from '@sluice/protocol';
 import type { HubReader } from '../../pipeline/hub/stream-hub.ts';
 import { uiMessageStreamDialect } from '../dialects/ai-sdk-ui/ui-message-egress.ts';
@@ -16,7 +16,7 @@ import { serveHubReader, type HubReaderFormat } from '../relay/serve-hub-reader.
  * With `body: { resumable: true }` the stream goes through the stream hub under the chat's id, so that
  * `useChat({ resume: true })` picks it up after a reload (`GET .../{chatId}/stream`).
  */
-export async function postUIMessageStream(services: RelayServices, request: IncomingMessage, response: ServerResponse, requestId: string): Promise<void> {
+export async function postUIMessageStream(services: RelayServices, request: HttpRequest, response: HttpResponse, requestId: string): Promise<void> {
   const body = await readJsonBody(request, services.settings.maxBodyBytes);
   const chatRequest = decodeUIMessageRequest(body, services.settings.defaultModel);
   const resume = decodeUIResumeFields(body);
@@ -38,7 +38,7 @@ export async function postUIMessageStream(services: RelayServices, request: Inco
  * it: `resumeStreamIsReplay`), then live; 204 when the chat has none, which tells `useChat` there is
  * nothing to resume.
  */
-export async function getUIMessageStream(services: ResumeServices, response: ServerResponse, chatId: string, requestId: string): Promise<void> {
+export async function getUIMessageStream(services: ResumeServices, response: HttpResponse, chatId: string, requestId: string): Promise<void> {
   const streamId = isChatId(chatId) ? await services.hub.findActive(activeKeyOf(services, response, chatId)) : undefined;
   const reader = streamId === undefined ? undefined : await openUnlessGone(services, streamId);
   if (reader === undefined || reader.complete) {
@@ -55,7 +55,7 @@ export async function getUIMessageStream(services: ResumeServices, response: Ser
  * closes its connection, which a resumable stream outlives for the grace period; call this beside it to
  * stop the model at once, on any instance. The partial answer stays readable until the stream expires.
  */
-export async function deleteUIMessageStream(services: ResumeServices, response: ServerResponse, chatId: string, requestId: string): Promise<void> {
+export async function deleteUIMessageStream(services: ResumeServices, response: HttpResponse, chatId: string, requestId: string): Promise<void> {
   const streamId = isChatId(chatId) ? await services.hub.findActive(activeKeyOf(services, response, chatId)) : undefined;
   const status = streamId === undefined ? 'not_found' : await services.hub.cancel(streamId);
   if (status === 'not_found') throw new SluiceError('not_found', `No stream is generating for chat ${JSON.stringify(chatId.slice(0, 80))}`);
@@ -67,12 +67,12 @@ export async function deleteUIMessageStream(services: ResumeServices, response: 
  * is one per key: another key's chat of the same id is a chat it has nothing active in (204), never a way
  * into that stream.
  */
-function activeKeyOf(services: Pick<ResumeServices, 'access'>, response: ServerResponse, chatId: string): string {
+function activeKeyOf(services: Pick<ResumeServices, 'access'>, response: HttpResponse, chatId: string): string {
   const key = services.access.keyOf(response);
   return key === undefined ? chatId : `${key.id}/${chatId}`;
 }
 
-function serveUIReader(services: ResumeServices, response: ServerResponse, reader: HubReader, requestId: string): Promise<unknown> {
+function serveUIReader(services: ResumeServices, response: HttpResponse, reader: HubReader, requestId: string): Promise<unknown> {
   return serveHubReader(services, response, reader, { requestId, fromStart: true, format: uiFormat(reader.meta) });
 }
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../http/http-types.ts';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { SluiceError } from '@sluice/protocol';
@@ -45,7 +45,7 @@ const securityHeaders = {
  * When the page has not been built yet it builds it once (a development checkout has esbuild); where it
  * cannot, it answers 503 saying to run `npm run build:web`.
  */
-export function serveWebPage(request: IncomingMessage, response: ServerResponse, pathname: string): boolean {
+export function serveWebPage(request: HttpRequest, response: HttpResponse, pathname: string): boolean {
   const file = files[pathname];
   if (file === undefined) return false;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -61,7 +61,7 @@ export function serveWebPage(request: IncomingMessage, response: ServerResponse,
   return true;
 }
 
-async function sendFile(request: IncomingMessage, response: ServerResponse, file: { name: string; contentType: string }): Promise<void> {
+async function sendFile(request: HttpRequest, response: HttpResponse, file: { name: string; contentType: string }): Promise<void> {
   let body: Buffer;
   try {
     body = await readFile(`${webPageDirectory}${file.name}`);
