@@ -5,6 +5,7 @@
  */
 
 import assert from 'node:assert/strict';
+import { connect as connectHttp2 } from 'node:http2';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
@@ -147,5 +148,22 @@ describe('SLUICE_ALLOWED_HOSTS', () => {
     assert.equal((await get(`${harness.sluice.url}/v1/collections`, { host: `127.0.0.1:${port}` })).status, 200);
     assert.equal((await get(`${harness.sluice.url}/healthz`, { host: 'attacker.example' })).status, 200);
     assert.equal((await get(`${harness.sluice.url}/readyz`, { host: '10.1.2.3:8787' })).status, 200);
+  });
+
+  test("over h2 the host is the request's :authority", async () => {
+    const session = connectHttp2(harness.sluice.url);
+    try {
+      const statusFor = (authority: string) =>
+        new Promise<number>((resolve, reject) => {
+          const stream = session.request({ ':path': '/v1/collections', ':authority': authority });
+          stream.on('response', (headers) => resolve(Number(headers[':status'])));
+          stream.on('error', reject);
+          stream.resume();
+        });
+      assert.equal(await statusFor(`attacker.example:${harness.sluice.port}`), 403);
+      assert.equal(await statusFor(`sluice.example:${harness.sluice.port}`), 200);
+    } finally {
+      session.close();
+    }
   });
 });
