@@ -94,12 +94,18 @@ export function createListener(handle: (request: HttpRequest, response: HttpResp
  */
 function sniffProtocol(socket: Socket, handOver: (isH2: boolean) => void): void {
   let seen: Buffer = Buffer.alloc(0);
+  // The socket is half-open until a parser owns it: a client that leaves before its first full bytes
+  // would otherwise keep its connection, and its place under the connection caps, forever.
+  const onEnd = (): void => {
+    socket.destroy();
+  };
   const onData = (chunk: Buffer): void => {
     seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
     const compared = Math.min(seen.length, h2Preface.length);
     const isH2 = seen.subarray(0, compared).equals(h2Preface.subarray(0, compared));
     if (isH2 && compared < h2Preface.length) return;
     socket.off('data', onData);
+    socket.off('end', onEnd);
     socket.pause();
     socket.unshift(seen);
     // The HTTP/1.1 server's sockets are half-open (HTTP/1.1 handles a client's FIN itself); an h2
@@ -110,4 +116,5 @@ function sniffProtocol(socket: Socket, handOver: (isH2: boolean) => void): void 
     if (!isH2) socket.resume();
   };
   socket.on('data', onData);
+  socket.once('end', onEnd);
 }
