@@ -1,7 +1,7 @@
 /** What stops the real command at startup is one line on stderr, `sluice: ...`, and exit code 1: no stack trace. */
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,7 +78,12 @@ test('a privileged port without the privilege', async () => {
   assert.ok(firstUnprivilegedPort > 1, 'this machine lets anyone listen on any port, so EACCES cannot happen here');
   const port = firstUnprivilegedPort - 1;
   // As root every port is allowed: run as nobody, as a service account would.
-  const outcome = await runSluice({ HOST: '127.0.0.1', PORT: String(port) }, process.getuid?.() === 0 ? 'nobody' : undefined);
+  const user = process.getuid?.() === 0 ? 'nobody' : undefined;
+  if (user !== undefined) {
+    const check = spawnSync('runuser', ['-u', user, '--', process.execPath, '--version']);
+    assert.equal(check.status, 0, `${user} cannot run ${process.execPath} (${check.stderr.toString().trim()}): install Node where every account can run it`);
+  }
+  const outcome = await runSluice({ HOST: '127.0.0.1', PORT: String(port) }, user);
   assertOneLine(outcome, new RegExp(`^sluice: Cannot listen on 127\\.0\\.0\\.1 port ${port}: permission denied: ports below 1024 need privileges; set PORT to 1024 or above`));
 });
 
