@@ -188,6 +188,9 @@ function sluiceTarget(name: 'sluice' | 'sluice-events' | 'sluice-tls' | 'sluice-
         HOST: '127.0.0.1',
         SLUICE_LOG_LEVEL: 'warn',
         SLUICE_DRAIN_MS: '0',
+        // The peers never shed load; neither does Sluice here, so a scenario measures relaying, not the
+        // overload guard (the soak measures that, with the default).
+        SLUICE_MAX_EVENT_LOOP_LAG_MS: '0',
         ...(variant.upstreamTls ? { SLUICE_UPSTREAM_CA_FILE: options.upstream.caFile } : {}),
       };
       if (options.sendTimeoutMs !== undefined) environment.SLUICE_SEND_TIMEOUT_MS = String(options.sendTimeoutMs);
