@@ -54,6 +54,7 @@ function runStream(url: string, serial: number): Promise<void> {
   const stallAfterReads = roll >= cancelShare && roll < cancelShare + stallShare ? 1 + Math.floor(Math.random() * 50) : undefined;
   const body = JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: formatStreamPrompt(`soak-${serial}`) }] });
   return new Promise((resolve) => {
+    let backingOff = false;
     const request = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (response) => {
       let reads = 0;
       let tail = '';
@@ -70,13 +71,21 @@ function runStream(url: string, serial: number): Promise<void> {
         }
       });
       response.on('end', () => {
-        if (response.statusCode === 503) tally.shed += 1;
-        else if (tail.includes('[DONE]')) tally.completed += 1;
+        if (response.statusCode === 503) {
+          // A client that is shed waits as told before its next stream, as the SDKs do; a lane that came
+          // straight back would turn one lag spike into thousands of refusals.
+          tally.shed += 1;
+          backingOff = true;
+          const retryAfterSeconds = Number(response.headers['retry-after']);
+          setTimeout(resolve, Number.isFinite(retryAfterSeconds) ? retryAfterSeconds * 1000 : 1000);
+          return;
+        }
+        if (tail.includes('[DONE]')) tally.completed += 1;
         else if (cancelAfterReads === undefined) tally.failed += 1;
         resolve();
       });
-      response.on('close', resolve);
-      response.on('error', resolve);
+      response.on('close', () => backingOff || resolve());
+      response.on('error', () => backingOff || resolve());
     });
     request.on('error', () => {
       if (cancelAfterReads === undefined) tally.failed += 1;
@@ -130,9 +139,10 @@ try {
   agent.destroy();
 
   // Idle connections close on their own: the clients' after SLUICE_KEEP_ALIVE_TIMEOUT_MS, the upstream
-  // pool's after its 30 s keep-alive. Wait that long for the handles to come back down.
+  // pool's when the upstream's keep-alive hint says (undici takes the server's `keep-alive: timeout=60`
+  // over its own 30 s, less a second). Wait that long for the handles to come back down.
   let after = await snapshot(pid, metricsUrl);
-  for (let waited = 0; waited < 45_000 && (after.activeStreams > 0 || after.fileDescriptors > before.fileDescriptors + 10); waited += 1000) {
+  for (let waited = 0; waited < 75_000 && (after.activeStreams > 0 || after.fileDescriptors > before.fileDescriptors + 10); waited += 1000) {
     await sleep(1000);
     after = await snapshot(pid, metricsUrl);
   }
