@@ -11,6 +11,7 @@ import { readdirSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { settingDefinitions } from '../packages/server/src/server/config/settings.ts';
 import { UpstreamProcess } from './harness.ts';
 import { formatCount, formatMegabytes, formatTable } from './markdown.ts';
 import { readMemoryStatus } from './proc-stats.ts';
@@ -110,7 +111,8 @@ async function snapshot(pid: number, metricsUrl: string): Promise<Snapshot> {
 const upstream = await UpstreamProcess.start();
 const sluiceTarget = targets.find((target) => target.name === 'sluice')!;
 // The overload guard as it ships (the relay scenarios turn it off): a soak shows what it sheds.
-const sluice = await sluiceTarget.launch({ upstream, logFile: 'bench/results/soak-sluice.log', environment: { SLUICE_MAX_EVENT_LOOP_LAG_MS: '500' } });
+const shippedLagGuard = settingDefinitions.maxEventLoopLagMs;
+const sluice = await sluiceTarget.launch({ upstream, logFile: 'bench/results/soak-sluice.log', environment: { [shippedLagGuard.env]: String(shippedLagGuard.default) } });
 const pid = sluice.pid!;
 const metricsUrl = new URL('/metrics', sluice.url).href;
 try {
